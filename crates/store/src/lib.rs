@@ -1,0 +1,97 @@
+//! The workspace file: one SQLite database per workspace.
+//!
+//! [`Store::open`] creates or migrates the file and refuses one written by a newer Roster.
+//! Reads go through [`Reader`]; every change goes through [`Store::write`], which runs in
+//! one transaction: all of it lands, or none of it.
+//!
+//! Architecture invariant: the store keeps what it is given and decides no business rule.
+//! It knows SQLite and the domain types; it knows nothing of the UI, the network, the
+//! keyring or mail.
+
+mod audit;
+mod codec;
+mod error;
+mod migrations;
+mod page;
+mod settings;
+mod users;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+pub use audit::{AuditRecord, AuditRow};
+pub use error::{StoreError, UniqueField};
+pub use migrations::SCHEMA_VERSION;
+pub use page::{Cursor, Direction, Page, SortKey, UserFilter, UserQuery};
+pub use users::NewGroup;
+
+/// `PRAGMA application_id` of a Roster workspace ("Rost"), so that Roster never migrates
+/// some other program's SQLite file.
+pub const APPLICATION_ID: i32 = 0x526f_7374;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens the workspace at `path`, creating it (and its folder) when missing and bringing
+    /// its schema up to date. A file written by a newer Roster, or a SQLite file that is not
+    /// a Roster workspace, is refused and left exactly as it was.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.to_owned(), source: e })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::open(path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| StoreError::open(path, e))?;
+        migrations::check_and_migrate(&mut conn, path)?;
+        configure(&conn).map_err(|e| StoreError::open(path, e))?;
+        Ok(Self { conn, path: path.to_owned() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn reader(&self) -> Reader<'_> {
+        Reader { conn: &self.conn }
+    }
+
+    /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back otherwise.
+    pub fn write<T, E: From<StoreError>>(&mut self, f: impl FnOnce(&Writer<'_>) -> Result<T, E>) -> Result<T, E> {
+        // IMMEDIATE takes the write lock up front, so reads made inside the transaction cannot
+        // be invalidated by another writer before this one commits.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(StoreError::from)?;
+        let writer = Writer { tx };
+        let value = f(&writer)?;
+        writer.tx.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+}
+
+/// Per-connection settings: they are not stored in the file, so every open sets them.
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", -64_000)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+/// Read access, inside or outside a transaction.
+pub struct Reader<'c> {
+    conn: &'c Connection,
+}
+
+/// Write access within one transaction. Reads through [`Writer::reader`] see its changes.
+pub struct Writer<'c> {
+    tx: Transaction<'c>,
+}
+
+impl Writer<'_> {
+    pub fn reader(&self) -> Reader<'_> {
+        Reader { conn: &self.tx }
+    }
+}

@@ -1,0 +1,50 @@
+//! Schema migrations: append-only SQL files, applied in order; the version is
+//! `PRAGMA user_version`.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+
+use crate::{StoreError, APPLICATION_ID};
+
+const MIGRATION_SLICE: &[M<'static>] = &[M::up(include_str!("../migrations/0001_workspace.sql"))];
+
+pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATION_SLICE.len() as u32;
+
+pub(crate) fn check_and_migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let open_err = |e| StoreError::open(path, e);
+    let app_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(open_err)?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(open_err)?;
+    let has_tables: bool = conn
+        .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_schema)", [], |r| r.get(0))
+        .map_err(open_err)?;
+    if app_id != APPLICATION_ID && (has_tables || version != 0) {
+        return Err(StoreError::NotAWorkspace { path: path.to_owned(), reason: "it is another program's SQLite database".into() });
+    }
+    if version > i64::from(SCHEMA_VERSION) {
+        return Err(StoreError::TooNew { path: path.to_owned(), found: version as u32, supported: SCHEMA_VERSION });
+    }
+    // WAL is persistent in the file; set before any schema change so readers never block the writer.
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+    if app_id != APPLICATION_ID {
+        conn.pragma_update(None, "application_id", APPLICATION_ID).map_err(open_err)?;
+    }
+    MIGRATIONS.to_latest(conn).map_err(|e| match e {
+        rusqlite_migration::Error::RusqliteError { err, .. } => StoreError::Sqlite(err),
+        other => StoreError::Corrupt(format!("migration failed: {other}")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        MIGRATIONS.validate().expect("every migration applies cleanly to an empty database");
+    }
+}
