@@ -1,0 +1,290 @@
+// The Users screen: search, filters, a sortable table of users, keyset paging.
+// Started on an empty root element; `data-page-size` sets the page size (default 50).
+import { listUsers } from "../api.js";
+import { el, replaceChildren } from "../dom.js";
+import { formatCount, formatDate, formatDateTime } from "../format.js";
+import { debounce } from "../timing.js";
+import { currentWorkspace } from "../workspace.js";
+import { ONBOARD_LABELS, sortIcon, userIcon } from "./icons.js";
+
+const SEARCH_DELAY_MS = 200;
+
+/**
+ * Table columns in display order. `key` names the CSS width class (col-<key>) and cell class;
+ * `sort` is the list_users sort key of sortable columns.
+ */
+const COLUMNS = [
+  { key: "email", label: "Email", sort: "email", cell: emailCell },
+  { key: "username", label: "Username", sort: "username", cell: usernameCell },
+  { key: "firstName", label: "First name", sort: "firstName", cell: (u) => u.firstName },
+  { key: "lastName", label: "Last name", sort: "lastName", cell: (u) => u.lastName },
+  { key: "phone", label: "Phone", cell: (u) => u.phone ?? "" },
+  { key: "status", label: "Status", cell: statusCell },
+  // Newest first is the useful order for a date, so its first click sorts descending.
+  { key: "createdAt", label: "Created", sort: "createdAt", firstDirection: "desc", cell: createdCell },
+];
+
+const STATUS_OPTIONS = [["", "All"], ["active", "Active"], ["disabled", "Disabled"]];
+const ONBOARDED_OPTIONS = [["", "All"], ["true", "Onboarded"], ["false", "Not onboarded"]];
+
+/**
+ * The list's state, kept by the caller between visits so that coming back from a form
+ * shows the same search, filters, sort and page.
+ */
+export function initialListState() {
+  return { search: "", status: "", onboarded: "", sort: "username", direction: "asc", pages: [null] };
+}
+
+/**
+ * @param {HTMLElement} root
+ * @param {ReturnType<typeof initialListState>} state  mutated as the admin works
+ * @returns {{ready: Promise<void>, destroy(): void}}  `ready` settles once the first page
+ *          (or an empty-state or error message) is shown
+ */
+export function startUsersList(root, state) {
+  const list = new UsersList(root, state, Number(root.dataset.pageSize) || 50);
+  return { ready: list.load(), destroy: () => list.destroy() };
+}
+
+class UsersList {
+  #requestId = 0;
+
+  constructor(root, state, pageSize) {
+    this.root = root;
+    this.state = state;
+    this.pageSize = pageSize;
+    this.next = null;
+    this.searchLater = debounce(() => this.#restart(), SEARCH_DELAY_MS);
+    this.#build();
+  }
+
+  destroy() {
+    this.searchLater.cancel();
+    this.#requestId += 1; // responses still in flight are ignored
+  }
+
+  #build() {
+    const s = this.state;
+    this.search = el("input", {
+      id: "user-search", class: "input", type: "search", value: s.search, autocomplete: "off",
+      spellcheck: "false", "aria-describedby": "user-search-hint", placeholder: "Username, email, name or phone",
+      on: {
+        input: () => { s.search = this.search.value; this.searchLater(); },
+        keydown: (e) => { if (e.key === "Enter") { e.preventDefault(); this.searchLater.cancel(); this.#restart(); } },
+      },
+    });
+    this.statusFilter = filterSelect("status-filter", STATUS_OPTIONS, s.status, (v) => { s.status = v; this.#restart(); });
+    this.onboardedFilter = filterSelect("onboarded-filter", ONBOARDED_OPTIONS, s.onboarded, (v) => { s.onboarded = v; this.#restart(); });
+
+    this.status = el("p", { id: "users-status", class: "pager__status", role: "status", "aria-live": "polite" });
+    this.prev = el("button", { id: "prev-page", type: "button", class: "button button--secondary", text: "Previous", on: { click: () => this.#previous() } });
+    this.nextButton = el("button", { id: "next-page", type: "button", class: "button button--secondary", text: "Next", on: { click: () => this.#nextPage() } });
+
+    this.caption = el("caption", { class: "visually-hidden" });
+    this.headerCells = COLUMNS.map((col) => el("th", { scope: "col", class: col.sort ? "sortable" : null },
+      col.sort
+        ? el("button", { type: "button", class: "sort-button", dataset: { sort: col.sort }, on: { click: () => this.#sortBy(col) } },
+          el("span", { text: col.label }), sortIcon(null))
+        : col.label));
+    this.tbody = el("tbody");
+    this.table = el("table", { id: "users-table", class: "table" },
+      this.caption,
+      el("colgroup", {}, COLUMNS.map((col) => el("col", { class: `col-${col.key}` }))),
+      el("thead", {}, el("tr", {}, this.headerCells)),
+      this.tbody);
+    this.message = el("div", { class: "list-message", hidden: true });
+    this.problem = el("div", { class: "banner banner--error", role: "alert", hidden: true });
+
+    replaceChildren(this.root,
+      el("div", { class: "view-header" },
+        el("h1", { class: "view-title", tabindex: "-1", text: "Users" }),
+        el("button", { id: "add-user", type: "button", class: "button", text: "Add User", on: { click: () => { location.hash = "#/users/new"; } } })),
+      el("div", { class: "toolbar" },
+        el("div", { class: "toolbar__item toolbar__item--grow" },
+          el("label", { class: "toolbar__label", for: "user-search", text: "Search" }),
+          this.search,
+          el("p", { id: "user-search-hint", class: "visually-hidden", text: "Matches the start of a username, email, name or phone number" })),
+        labelled("status-filter", "Status", this.statusFilter),
+        labelled("onboarded-filter", "Onboarding", this.onboardedFilter),
+        el("div", { class: "pager" }, this.status, this.prev, this.nextButton)),
+      this.problem,
+      el("div", { class: "table-wrap" }, this.table, this.message),
+      legend());
+    this.#renderSortHeaders();
+  }
+
+  /** Back to the first page (after a search, filter or sort change). */
+  #restart() {
+    this.state.pages = [null];
+    this.load();
+  }
+
+  #nextPage() {
+    if (!this.next) return;
+    this.state.pages.push(this.next);
+    this.load();
+  }
+
+  #previous() {
+    if (this.state.pages.length < 2) return;
+    this.state.pages.pop();
+    this.load();
+  }
+
+  #sortBy(col) {
+    const s = this.state;
+    if (s.sort === col.sort) s.direction = s.direction === "asc" ? "desc" : "asc";
+    else { s.sort = col.sort; s.direction = col.firstDirection ?? "asc"; }
+    this.#renderSortHeaders();
+    this.#restart();
+  }
+
+  /** Fetches the current page and renders it; stale responses (a newer request started) are dropped. */
+  async load() {
+    const id = ++this.#requestId;
+    this.table.setAttribute("aria-busy", "true");
+    this.prev.disabled = true;
+    this.nextButton.disabled = true;
+    try {
+      const page = await listUsers(this.#query());
+      if (id !== this.#requestId) return;
+      this.problem.hidden = true;
+      this.next = page.next ?? null;
+      this.#renderRows(page.users);
+    } catch (error) {
+      if (id !== this.#requestId) return;
+      this.#renderProblem(error);
+    } finally {
+      if (id === this.#requestId) {
+        this.table.setAttribute("aria-busy", "false");
+        this.prev.disabled = this.state.pages.length < 2;
+        this.nextButton.disabled = !this.next;
+      }
+    }
+  }
+
+  #query() {
+    const s = this.state;
+    const query = { sort: s.sort, direction: s.direction, limit: this.pageSize };
+    const search = s.search.trim();
+    if (search) query.search = search;
+    if (s.status) query.status = s.status;
+    if (s.onboarded) query.onboarded = s.onboarded === "true";
+    const after = s.pages[s.pages.length - 1];
+    if (after) query.after = after;
+    return query;
+  }
+
+  #renderSortHeaders() {
+    const { sort, direction } = this.state;
+    COLUMNS.forEach((col, i) => {
+      const th = this.headerCells[i];
+      if (!col.sort) return;
+      const sorted = col.sort === sort;
+      const aria = direction === "asc" ? "ascending" : "descending";
+      if (sorted) th.setAttribute("aria-sort", aria);
+      else th.removeAttribute("aria-sort");
+      th.querySelector(".sort-icon").replaceWith(sortIcon(sorted ? aria : null));
+    });
+    const col = COLUMNS.find((c) => c.sort === sort);
+    this.caption.textContent = `Users, sorted by ${col?.label ?? sort}, ${direction === "asc" ? "ascending" : "descending"}`;
+  }
+
+  #renderRows(users) {
+    const rows = users.map((user) => el("tr", { dataset: { username: user.username } },
+      COLUMNS.map((col) => el("td", { class: `cell-${col.key}` }, col.cell(user)))));
+    this.tbody.replaceChildren(...rows);
+    const empty = users.length === 0;
+    this.table.hidden = empty;
+    this.message.hidden = !empty;
+    if (empty) this.#renderEmpty();
+    else this.status.textContent = this.#rangeText(users.length);
+  }
+
+  /** "Showing 51–100", with the total when no search or filter narrows the list. */
+  #rangeText(count) {
+    const first = (this.state.pages.length - 1) * this.pageSize + 1;
+    const range = `Showing ${formatCount(first)}–${formatCount(first + count - 1)}`;
+    const total = currentWorkspace()?.userCount;
+    return this.#isFiltered() || total === undefined ? range : `${range} of ${formatCount(total)}`;
+  }
+
+  #isFiltered() {
+    const s = this.state;
+    return Boolean(s.search.trim() || s.status || s.onboarded);
+  }
+
+  /** No rows: an empty workspace, no match for the search/filters, or past the last page. */
+  #renderEmpty() {
+    const search = this.state.search.trim();
+    if (this.state.pages.length > 1) {
+      this.status.textContent = "No more users";
+      replaceChildren(this.message, el("p", { text: "There are no more users on this page. Go back with Previous." }));
+    } else if (this.#isFiltered()) {
+      this.status.textContent = search ? `No users match “${search}”` : "No users match these filters";
+      replaceChildren(this.message,
+        el("p", { class: "list-message__title", text: this.status.textContent }),
+        el("p", { text: "Check the spelling, or search for the start of a username, email, name or phone number." }),
+        el("button", { type: "button", class: "button button--secondary", text: "Clear search and filters", on: { click: () => this.#clearFilters() } }));
+    } else {
+      this.status.textContent = "No users yet";
+      replaceChildren(this.message,
+        el("p", { class: "list-message__title", text: "This workspace has no users yet" }),
+        el("p", {}, "Add the first one with ", el("a", { href: "#/users/new", text: "Add User" }), "."),
+        el("p", {}, "To try Roster with sample data, run this in a terminal: ",
+          el("code", { text: "roster demo --users 1000" })));
+    }
+  }
+
+  #clearFilters() {
+    Object.assign(this.state, { search: "", status: "", onboarded: "" });
+    this.search.value = "";
+    this.statusFilter.value = "";
+    this.onboardedFilter.value = "";
+    this.search.focus();
+    this.#restart();
+  }
+
+  #renderProblem(error) {
+    this.status.textContent = "";
+    replaceChildren(this.problem,
+      el("p", { text: error.message }),
+      el("button", { type: "button", class: "button button--secondary", text: "Try again", on: { click: () => this.load() } }));
+    this.problem.hidden = false;
+  }
+}
+
+function filterSelect(id, options, value, onChange) {
+  const select = el("select", { id, class: "select", on: { change: () => onChange(select.value) } },
+    options.map(([v, label]) => el("option", { value: v, text: label })));
+  select.value = value;
+  return select;
+}
+
+function labelled(id, label, control) {
+  return el("div", { class: "toolbar__item" }, el("label", { class: "toolbar__label", for: id, text: label }), control);
+}
+
+/** The key to the onboarding icons, shown below the table. */
+function legend() {
+  return el("p", { class: "legend", id: "onboard-legend" },
+    [true, false].map((onboarded) => el("span", { class: "legend__item" },
+      userIcon(onboarded, { decorative: true, className: "legend-icon" }), ONBOARD_LABELS[onboarded])));
+}
+
+function emailCell(user) {
+  return el("span", { class: "email" }, userIcon(user.onboarded), el("span", { class: "email__text", title: user.email, text: user.email }));
+}
+
+function usernameCell(user) {
+  return el("a", { class: "user-link", href: `#/users/${encodeURIComponent(user.username)}/edit`, text: user.username });
+}
+
+function statusCell(user) {
+  const active = user.status === "active";
+  return el("span", { class: `badge badge--${active ? "active" : "disabled"}`, text: active ? "Active" : "Disabled" });
+}
+
+function createdCell(user) {
+  return el("time", { datetime: user.createdAt, title: formatDateTime(user.createdAt), text: formatDate(user.createdAt) });
+}

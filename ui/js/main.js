@@ -1,0 +1,107 @@
+// Starts the app: the workspace header, then hash routing between views inside <main id="main">.
+// Routes: #/users (the list, also the default), #/users/new, #/users/<username>/edit.
+// To add a section: a nav link in index.html with data-section, a route below, a view module.
+import { el } from "./dom.js";
+import { announce, clearNotice } from "./notice.js";
+import { refreshWorkspace } from "./workspace.js";
+import { startUserForm } from "./components/user-form.js";
+import { initialListState, startUsersList } from "./components/users-list.js";
+import { startWorkspaceHeader } from "./components/workspace-header.js";
+
+const DEFAULT_ROUTE = "#/users";
+
+const ROUTES = [
+  { pattern: /^#\/users\/?$/, section: "users", start: usersView },
+  { pattern: /^#\/users\/new$/, section: "users", start: () => userFormView("add") },
+  { pattern: /^#\/users\/([^/]+)\/edit$/, section: "users", start: (m) => userFormView("edit", decodeURIComponent(m[1])) },
+];
+
+const main = document.getElementById("main");
+const listState = initialListState(); // kept across visits to the list
+let currentView = null;
+/** What to focus when the list shows again: a username's link, or a selector. */
+let returnFocus = null;
+
+/** The list view; marks the document ready for tests and the start-up benchmark once shown. */
+function usersView() {
+  const root = el("section", { class: "view view--users", dataset: { pageSize: "50" } });
+  main.replaceChildren(root);
+  const view = startUsersList(root, listState);
+  view.ready.then(() => {
+    document.body.dataset.ready = "true";
+    restoreFocus(root);
+  });
+  return view;
+}
+
+function userFormView(mode, username) {
+  clearNotice();
+  const root = el("section", { class: "view view--form", dataset: { mode, username } });
+  main.replaceChildren(root);
+  return startUserForm(root, {
+    onSaved: (user, outcome) => afterSave(user, outcome),
+    onCancel: () => backToList(mode === "edit" ? { username } : { selector: "#add-user" }),
+  });
+}
+
+/** After add or edit: refresh the header count, show the list, announce what happened. */
+async function afterSave(user, outcome) {
+  if (outcome !== "unchanged") await refreshWorkspace().catch(() => {});
+  backToList({ username: user.username });
+  announce({ add: `Added ${user.email}`, edit: `Saved ${user.email}` }[outcome] ?? `No changes to save for ${user.email}`);
+}
+
+function backToList(focus) {
+  returnFocus = focus;
+  location.hash = DEFAULT_ROUTE;
+}
+
+function restoreFocus(root) {
+  const focus = returnFocus;
+  returnFocus = null;
+  if (!focus) return;
+  const target = focus.username !== undefined
+    ? [...root.querySelectorAll("tr[data-username]")].find((r) => r.dataset.username === focus.username)?.querySelector(".user-link")
+    : root.querySelector(focus.selector);
+  (target ?? root.querySelector("h1"))?.focus();
+}
+
+/** Shows the view for the current hash. Hashes that are not routes (#field-email) are ignored. */
+function route() {
+  const hash = location.hash || DEFAULT_ROUTE;
+  if (!hash.startsWith("#/")) return;
+  for (const r of ROUTES) {
+    const match = hash.match(r.pattern);
+    if (!match) continue;
+    currentView?.destroy?.();
+    markSection(r.section);
+    currentView = r.start(match);
+    return;
+  }
+  location.replace(DEFAULT_ROUTE);
+}
+
+function markSection(section) {
+  for (const link of document.querySelectorAll("#nav [data-section]")) {
+    if (link.dataset.section === section) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+/** The workspace must open before any view; if it cannot, say why instead. */
+async function start() {
+  startWorkspaceHeader(document.getElementById("workspace"));
+  try {
+    await refreshWorkspace();
+  } catch (error) {
+    main.replaceChildren(el("section", { class: "view" },
+      el("h1", { class: "view-title", text: "The workspace could not be opened" }),
+      el("div", { class: "banner banner--error", role: "alert" }, el("p", { text: error.message }))));
+    document.body.dataset.ready = "true";
+    return;
+  }
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+start();
