@@ -22,15 +22,11 @@ let currentView = null;
 /** What to focus when the list shows again: a username's link, or a selector. */
 let returnFocus = null;
 
-/** The list view; marks the document ready for tests and the start-up benchmark once shown. */
 function usersView() {
   const root = el("section", { class: "view view--users", dataset: { pageSize: "50" } });
   main.replaceChildren(root);
   const view = startUsersList(root, listState);
-  view.ready.then(() => {
-    document.body.dataset.ready = "true";
-    restoreFocus(root);
-  });
+  view.ready.then(() => restoreFocus(root));
   return view;
 }
 
@@ -76,6 +72,7 @@ function route() {
     currentView?.destroy?.();
     markSection(r.section);
     currentView = r.start(match);
+    currentView.ready.then(markReady);
     return;
   }
   location.replace(DEFAULT_ROUTE);
@@ -88,6 +85,11 @@ function markSection(section) {
   }
 }
 
+/** Tells tests and the start-up benchmark that the first view (normally the users list) is shown. */
+function markReady() {
+  document.body.dataset.ready = "true";
+}
+
 /** The workspace must open before any view; if it cannot, say why instead. */
 async function start() {
   startWorkspaceHeader(document.getElementById("workspace"));
@@ -97,7 +99,7 @@ async function start() {
     main.replaceChildren(el("section", { class: "view" },
       el("h1", { class: "view-title", text: "The workspace could not be opened" }),
       el("div", { class: "banner banner--error", role: "alert" }, el("p", { text: error.message }))));
-    document.body.dataset.ready = "true";
+    markReady();
     return;
   }
   window.addEventListener("hashchange", route);

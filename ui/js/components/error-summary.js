@@ -39,16 +39,19 @@ export class ErrorSummary {
   }
 
   /**
-   * Shows one message (for errors that are not about a field), with optional action buttons.
+   * Shows one message (for errors that are not about a field), with optional action buttons,
+   * each with an optional note saying what it does.
    * @param {string} message
-   * @param {{label: string, id?: string, onClick: () => void}[]} [actions]
+   * @param {{label: string, id?: string, note?: string, onClick: () => void}[]} [actions]
    */
   showMessage(message, actions = []) {
     this.#show(
       el("p", { class: "error-summary__message", text: message }),
       actions.length
-        ? el("div", { class: "error-summary__actions" }, actions.map(({ label, id, onClick }) =>
-          el("button", { type: "button", class: "button button--secondary", id, text: label, on: { click: onClick } })))
+        ? el("div", { class: "error-summary__actions" }, actions.map(({ label, id, note, onClick }) => [
+          el("button", { type: "button", class: "button button--secondary", id, text: label, on: { click: onClick } }),
+          note ? el("span", { class: "error-summary__note", text: note }) : null,
+        ]))
         : null,
     );
   }

@@ -15,13 +15,18 @@ export function inputIdFor(field) {
   return field.startsWith("attributes.") ? `field-attr-${field.slice("attributes.".length)}` : `field-${field}`;
 }
 
-/** The profile fields, in form order. `addOnly` fields are not editable later (docs/ipc.md). */
-function profileFields(info) {
+/**
+ * The profile fields of the add or edit form, in form order. A username is fixed once created
+ * and a password is only set when adding (UserEditInput has neither, docs/ipc.md).
+ */
+function profileFields(info, mode) {
   const region = info.settings?.defaultRegion ?? "US";
   const minLength = info.settings?.passwordMinLength;
   const noAutofill = { autocomplete: "off", spellcheck: "false", autocapitalize: "none" };
-  return [
-    { name: "username", label: "Username", required: true, attrs: noAutofill, fixedInEdit: true },
+  const fields = [
+    mode === "edit"
+      ? { name: "username", label: "Username", hint: "A username cannot be changed", attrs: { ...noAutofill, readonly: true } }
+      : { name: "username", label: "Username", required: true, attrs: noAutofill },
     { name: "email", label: "Email address", type: "email", required: true, attrs: noAutofill },
     { name: "firstName", label: "First name", attrs: { autocomplete: "off" } },
     { name: "lastName", label: "Last name", attrs: { autocomplete: "off" } },
@@ -36,6 +41,7 @@ function profileFields(info) {
         + "Leave blank and the user sets a password from a reset mail; until then they are not onboarded",
     },
   ];
+  return fields.filter((f) => !(f.addOnly && mode === "edit"));
 }
 
 /** How each custom attribute type is entered: text, a decimal keypad, a date picker or a true/false choice. */
@@ -62,7 +68,8 @@ function valueOf(user, name) {
 /**
  * @param {HTMLElement} root
  * @param {{onSaved: (user: object, mode: "add"|"edit") => void, onCancel: () => void}} callbacks
- * @returns {{destroy(): void}}
+ * @returns {{ready: Promise<void>, destroy(): void}}  `ready` settles once the form (or why it
+ *          could not load) is shown
  */
 export function startUserForm(root, callbacks) {
   const mode = root.dataset.mode === "edit" ? "edit" : "add";
@@ -80,7 +87,7 @@ export function startUserForm(root, callbacks) {
     el("h1", { class: "view-title", tabindex: "-1", text: title }),
     el("p", { class: "loading", text: "Loading…" }));
 
-  Promise.all([ensureWorkspace(), listAttributes(), mode === "edit" ? getUser(username) : null])
+  const ready = Promise.all([ensureWorkspace(), listAttributes(), mode === "edit" ? getUser(username) : null])
     .then(([info, attributes, user]) => {
       if (!root.isConnected) return;
       new UserForm(root, { mode, title, info, attributes, user, ...callbacks }).focusFirst();
@@ -94,7 +101,7 @@ export function startUserForm(root, callbacks) {
           el("a", { href: "#/users", text: "Back to users" })));
     });
 
-  return { destroy: () => document.removeEventListener("keydown", onKey) };
+  return { ready, destroy: () => document.removeEventListener("keydown", onKey) };
 }
 
 class UserForm {
@@ -104,18 +111,11 @@ class UserForm {
     this.onSaved = onSaved;
     this.busy = false;
 
-    const specs = profileFields(info).filter((f) => !(f.addOnly && mode === "edit"));
+    const specs = profileFields(info, mode);
     const attrSpecs = attributes.map(attributeField);
     /** @type {Map<string, ReturnType<typeof createField>>} field name (as in errors) → field */
-    this.fields = new Map([...specs, ...attrSpecs].map((spec) => {
-      const field = createField({ ...spec, id: inputIdFor(spec.name) });
-      if (spec.fixedInEdit && mode === "edit") {
-        field.control.readOnly = true;
-        field.control.removeAttribute("required");
-        field.root.querySelector(".field__required")?.remove();
-      }
-      return [spec.name, field];
-    }));
+    this.fields = new Map([...specs, ...attrSpecs].map((spec) =>
+      [spec.name, createField({ ...spec, id: inputIdFor(spec.name) })]));
     const group = (names) => names.filter((n) => this.fields.has(n)).map((n) => this.fields.get(n).root);
     const profileNames = specs.filter((s) => !s.addOnly).map((s) => s.name);
 
@@ -215,7 +215,10 @@ class UserForm {
         break;
       }
       case "stale":
-        this.summary.showMessage(error.message, [{ label: "Reload", id: "reload-user", onClick: () => this.#reload() }]);
+        this.summary.showMessage(error.message, [{
+          label: "Reload", id: "reload-user", note: "Shows the user as saved now; the changes in this form are dropped",
+          onClick: () => this.#reload(),
+        }]);
         break;
       case "not_found":
         this.summary.showMessage(error.message, [{ label: "Back to users", onClick: () => { location.hash = "#/users"; } }]);
