@@ -67,7 +67,7 @@ function valueOf(user, name) {
 
 /**
  * @param {HTMLElement} root
- * @param {{onSaved: (user: object, mode: "add"|"edit") => void, onCancel: () => void}} callbacks
+ * @param {{onSaved: (user: object, outcome: "add"|"edit"|"unchanged") => void, onCancel: () => void}} callbacks
  * @returns {{ready: Promise<void>, destroy(): void}}  `ready` settles once the form (or why it
  *          could not load) is shown
  */
@@ -142,10 +142,14 @@ class UserForm {
     [...this.fields.values()].find((f) => !f.control.readOnly)?.control.focus();
   }
 
-  /** Shows `user` in the form and remembers it as the version edits are compared against. */
+  /** Shows `user` in the form and remembers what each control showed, to send only edits. */
   #fill(user) {
     this.user = user;
-    for (const [name, field] of this.fields) field.value = valueOf(user, name);
+    this.initial = new Map();
+    for (const [name, field] of this.fields) {
+      field.value = valueOf(user, name);
+      this.initial.set(name, field.value); // as the control holds it (a date input may normalise)
+    }
     replaceChildren(this.meta,
       el("span", { class: "user-meta__item" }, userIcon(user.onboarded, { decorative: true, className: "legend-icon" }), ONBOARD_LABELS[user.onboarded]),
       el("span", { class: `badge badge--${user.status === "active" ? "active" : "disabled"}`, text: user.status === "active" ? "Active" : "Disabled" }),
@@ -161,7 +165,7 @@ class UserForm {
       const value = field.value;
       const include = this.mode === "add"
         ? name === "username" || name === "email" || value.trim() !== ""
-        : !field.control.readOnly && value !== valueOf(this.user, name);
+        : !field.control.readOnly && value !== this.initial.get(name);
       if (!include) continue;
       if (name.startsWith("attributes.")) attributes[name.slice("attributes.".length)] = value;
       else input[name] = value;

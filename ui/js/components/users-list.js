@@ -54,6 +54,7 @@ class UsersList {
     this.state = state;
     this.pageSize = pageSize;
     this.next = null;
+    this.loading = false;
     this.searchLater = debounce(() => this.#restart(), SEARCH_DELAY_MS);
     this.#build();
   }
@@ -94,6 +95,7 @@ class UsersList {
       this.tbody);
     this.message = el("div", { class: "list-message", hidden: true });
     this.problem = el("div", { class: "banner banner--error", role: "alert", hidden: true });
+    this.tableWrap = el("div", { class: "table-wrap" }, this.table, this.message);
 
     replaceChildren(this.root,
       el("div", { class: "view-header" },
@@ -108,7 +110,7 @@ class UsersList {
         labelled("onboarded-filter", "Onboarding", this.onboardedFilter),
         el("div", { class: "pager" }, this.status, this.prev, this.nextButton)),
       this.problem,
-      el("div", { class: "table-wrap" }, this.table, this.message),
+      this.tableWrap,
       legend());
     this.#renderSortHeaders();
   }
@@ -120,13 +122,13 @@ class UsersList {
   }
 
   #nextPage() {
-    if (!this.next) return;
+    if (this.loading || !this.next) return;
     this.state.pages.push(this.next);
     this.load();
   }
 
   #previous() {
-    if (this.state.pages.length < 2) return;
+    if (this.loading || this.state.pages.length < 2) return;
     this.state.pages.pop();
     this.load();
   }
@@ -142,24 +144,36 @@ class UsersList {
   /** Fetches the current page and renders it; stale responses (a newer request started) are dropped. */
   async load() {
     const id = ++this.#requestId;
+    this.loading = true;
     this.table.setAttribute("aria-busy", "true");
-    this.prev.disabled = true;
-    this.nextButton.disabled = true;
     try {
       const page = await listUsers(this.#query());
       if (id !== this.#requestId) return;
       this.problem.hidden = true;
       this.next = page.next ?? null;
       this.#renderRows(page.users);
+      this.tableWrap.scrollTop = 0;
     } catch (error) {
       if (id !== this.#requestId) return;
+      this.next = null;
       this.#renderProblem(error);
     } finally {
       if (id === this.#requestId) {
+        this.loading = false;
         this.table.setAttribute("aria-busy", "false");
-        this.prev.disabled = this.state.pages.length < 2;
-        this.nextButton.disabled = !this.next;
+        this.#updatePager();
       }
+    }
+  }
+
+  /** Enables Previous/Next; a focused button that becomes disabled hands focus to the other. */
+  #updatePager() {
+    const focused = document.activeElement;
+    this.prev.disabled = this.state.pages.length < 2;
+    this.nextButton.disabled = !this.next;
+    if (focused instanceof HTMLButtonElement && focused.disabled) {
+      const other = focused === this.prev ? this.nextButton : this.prev;
+      (other.disabled ? this.search : other).focus();
     }
   }
 
