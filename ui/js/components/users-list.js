@@ -209,8 +209,7 @@ class UsersList {
       COLUMNS.map((col) => el("td", { class: `cell-${col.key}` }, col.cell(user)))));
     this.tbody.replaceChildren(...rows);
     const empty = users.length === 0;
-    this.table.hidden = empty;
-    this.message.hidden = !empty;
+    this.message.hidden = !empty; // shown under the column headings, which stay in place
     if (empty) this.#renderEmpty();
     else this.status.textContent = this.#rangeText(users.length);
   }
