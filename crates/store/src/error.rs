@@ -19,6 +19,8 @@ pub enum StoreError {
     NotAWorkspace { path: PathBuf, reason: String },
     /// A unique rule was broken: the caller checked, but someone else wrote first.
     Duplicate(UniqueField),
+    /// Another connection held the write lock for longer than the busy timeout.
+    Busy,
     /// A stored value no longer parses: the file was changed outside Roster.
     Corrupt(String),
     Io { path: PathBuf, source: std::io::Error },
@@ -49,6 +51,7 @@ impl fmt::Display for StoreError {
                 write!(f, "{} is not a Roster workspace ({reason}); the file was left untouched.", path.display())
             }
             Self::Duplicate(field) => write!(f, "a {field:?} with that value exists already"),
+            Self::Busy => write!(f, "the workspace is busy: another Roster is writing to it"),
             Self::Corrupt(what) => write!(f, "the workspace holds a value Roster cannot read: {what}"),
             Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Self::Sqlite(e) => write!(f, "database error: {e}"),
@@ -87,6 +90,9 @@ impl From<rusqlite::Error> for StoreError {
                     return Self::Duplicate(field);
                 }
             }
+        }
+        if matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)) {
+            return Self::Busy;
         }
         Self::Sqlite(e)
     }

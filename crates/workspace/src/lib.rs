@@ -1,0 +1,121 @@
+//! The use cases of a Roster workspace.
+//!
+//! Both front ends, the `roster` CLI and the desktop shell, call these functions and only
+//! these: a CLI subcommand or a Tauri command reads its input, calls one function here and
+//! maps the result. Each function that changes something runs in one store transaction
+//! and appends its audit entry in that same transaction.
+//!
+//! Here, and not in the core, live the clock, the random source and the actor's name; they
+//! are passed in through [`Workspace::open_with`] so tests are deterministic.
+
+mod attributes;
+mod demo;
+mod error;
+mod progress;
+mod users;
+mod views;
+
+use std::path::{Path, PathBuf};
+
+use rand::RngCore;
+use roster_core::Timestamp;
+use roster_store::Store;
+
+pub use demo::DemoSummary;
+pub use error::{Error, ErrorCode, FieldProblem};
+pub use progress::{Cancelled, Progress, Silent};
+pub use views::{
+    AttributeInput, AttributeView, SettingsView, UserEditInput, UserInput, UserListQuery, UserPageView, UserView,
+    WorkspaceInfo,
+};
+
+/// Where time comes from.
+pub trait Clock: Send {
+    fn now(&self) -> Timestamp;
+}
+
+/// The real clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now_utc()
+    }
+}
+
+/// An open workspace and the context its changes are made in.
+pub struct Workspace {
+    store: Store,
+    clock: Box<dyn Clock>,
+    rng: Box<dyn RngCore + Send>,
+    actor: String,
+}
+
+impl Workspace {
+    /// The workspace file used when none is named: `workspace.roster` in the platform's
+    /// data folder (`~/.local/share/roster` on Linux, `~/Library/Application Support/org.roster.Roster`
+    /// on macOS, `%APPDATA%\roster\Roster\data` on Windows).
+    pub fn default_path() -> PathBuf {
+        directories::ProjectDirs::from("org", "roster", "Roster")
+            .map(|d| d.data_dir().join("workspace.roster"))
+            .unwrap_or_else(|| PathBuf::from("workspace.roster"))
+    }
+
+    /// The path to use: the one given, else `ROSTER_WORKSPACE`, else [`Workspace::default_path`].
+    pub fn resolve_path(given: Option<&Path>) -> PathBuf {
+        given
+            .map(Path::to_owned)
+            .or_else(|| std::env::var_os("ROSTER_WORKSPACE").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .unwrap_or_else(Self::default_path)
+    }
+
+    /// Opens (creating if needed) the workspace at `path` with the real clock, the operating
+    /// system's random source, and the signed-in OS user as the actor of audit entries.
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        Self::open_with(path, Box::new(SystemClock), Box::new(rand::rngs::StdRng::from_entropy_os()), actor_from_env())
+    }
+
+    pub fn open_with(path: &Path, clock: Box<dyn Clock>, rng: Box<dyn RngCore + Send>, actor: String) -> Result<Self, Error> {
+        let store = Store::open(path).map_err(Error::from)?;
+        Ok(Self { store, clock, rng, actor })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    pub fn info(&self) -> Result<WorkspaceInfo, Error> {
+        let r = self.store.reader();
+        Ok(WorkspaceInfo {
+            path: self.store.path().display().to_string(),
+            schema_version: roster_store::SCHEMA_VERSION,
+            user_count: r.user_count()?,
+            settings: SettingsView::from(&r.settings()?),
+        })
+    }
+
+    fn random_bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut b = [0u8; N];
+        self.rng.fill_bytes(&mut b);
+        b
+    }
+}
+
+/// The OS user running Roster, named in audit entries.
+pub fn actor_from_env() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "admin".to_owned())
+}
+
+/// Seeding a StdRng from the OS: the one place randomness enters.
+trait FromEntropyOs {
+    fn from_entropy_os() -> Self;
+}
+
+impl FromEntropyOs for rand::rngs::StdRng {
+    fn from_entropy_os() -> Self {
+        <rand::rngs::StdRng as rand::SeedableRng>::from_entropy()
+    }
+}
