@@ -190,6 +190,18 @@ impl Desktop {
         .unwrap_or_default()
     }
 
+    /// The value of `attribute` on every element matching `css` that has it, in document order.
+    pub fn attr_all(&self, css: &str, attribute: &str) -> Vec<String> {
+        self.try_js(
+            "return Array.from(document.querySelectorAll(arguments[0]), e => e.getAttribute(arguments[1]))
+                 .filter(v => v !== null);",
+            vec![json!(css), json!(attribute)],
+        )
+        .ok()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+    }
+
     /// The `id` of the focused element (`document.activeElement`), if it has one.
     pub fn focused_id(&self) -> Option<String> {
         self.js(

@@ -9,6 +9,24 @@
 //! The binaries are built beforehand (`scripts/test` does it):
 //! `cargo build -p roster-desktop -p roster-cli`.
 
+/// The name of the function this is used in: `Desktop::launch(test_name!(), ...)` names the
+/// screenshot and log files after the test without repeating its name.
+#[macro_export]
+macro_rules! test_name {
+    () => {{
+        fn here() {}
+        fn name_of<T>(_: T) -> &'static str {
+            ::std::any::type_name::<T>()
+        }
+        let path = name_of(here);
+        let path = path.strip_suffix("::here").unwrap_or(path);
+        // A test's closures add `{{closure}}` segments: skip them.
+        path.rsplit("::")
+            .find(|segment| !segment.starts_with('{'))
+            .unwrap_or(path)
+    }};
+}
+
 pub mod cli;
 pub mod desktop;
 pub mod paths;
