@@ -58,8 +58,19 @@ impl Desktop {
         Self::launch_with_args(name, &["--workspace".into(), path_arg(workspace)])
     }
 
-    /// Starts the app with exactly these command-line arguments (no `--workspace` added).
+    /// Starts the app with exactly these command-line arguments (no `--workspace` added) and waits
+    /// until its first page is ready.
     pub fn launch_with_args(name: &str, args: &[String]) -> Desktop {
+        let mut desktop = Self::start(name, args);
+        desktop.wait = LAUNCH;
+        desktop.wait_for(r#"body[data-ready="true"]"#);
+        desktop.wait = WAIT;
+        desktop
+    }
+
+    /// Starts the app with these arguments and returns as soon as the WebDriver session is open,
+    /// without waiting for the page: for tests of what the app shows before it is ready.
+    pub fn start(name: &str, args: &[String]) -> Desktop {
         assert!(
             !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)),
             "Desktop name {name:?} is used in file names: letters, digits, _ and - only"
@@ -115,10 +126,6 @@ impl Desktop {
                 desktop.log.display()
             ),
         }
-
-        desktop.wait = LAUNCH;
-        desktop.wait_for(r#"body[data-ready="true"]"#);
-        desktop.wait = WAIT;
         desktop
     }
 
