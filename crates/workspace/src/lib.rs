@@ -21,7 +21,7 @@ use rand::RngCore;
 use roster_core::Timestamp;
 use roster_store::Store;
 
-pub use demo::DemoSummary;
+pub use demo::{DemoSummary, DEMO_PASSWORD};
 pub use error::{Error, ErrorCode, FieldProblem};
 pub use progress::{Cancelled, Progress, Silent};
 pub use views::{

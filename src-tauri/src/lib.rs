@@ -1,0 +1,77 @@
+//! Roster's desktop shell: opens the workspace and serves the UI's commands.
+//!
+//! Architecture invariant: this is the only crate that knows Tauri; it holds no business
+//! rule. The workspace is chosen by `--workspace PATH`, else `ROSTER_WORKSPACE`, else the
+//! platform's default; a workspace that cannot be opened (say, one written by a newer
+//! Roster) is reported by every command, so the window can say why.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use roster_workspace::{Error, ErrorCode, Workspace};
+use tauri::{Builder, Runtime};
+
+/// The open workspace, or why it could not be opened.
+pub struct Desktop(Result<Mutex<Workspace>, Error>);
+
+impl Desktop {
+    pub fn open(path: PathBuf) -> Self {
+        Self(Workspace::open(&path).map(Mutex::new))
+    }
+
+    /// Runs `f` with the workspace. The lock is held for one use case at a time.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Workspace) -> Result<T, Error>) -> Result<T, Error> {
+        let ws = self.0.as_ref().map_err(Clone::clone)?;
+        let mut guard = ws.lock().map_err(|_| Error::new(ErrorCode::Internal, "An earlier command failed badly; restart Roster"))?;
+        f(&mut guard)
+    }
+}
+
+/// `--workspace PATH` or `--workspace=PATH` from the command line, if given.
+fn workspace_arg(args: impl IntoIterator<Item = String>) -> Option<PathBuf> {
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
+        if a == "--workspace" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(p) = a.strip_prefix("--workspace=") {
+            return Some(PathBuf::from(p));
+        }
+    }
+    None
+}
+
+/// Registers state and commands on `builder`; tests pass `tauri::test::mock_builder()`.
+pub fn build<R: Runtime>(builder: Builder<R>, desktop: Desktop) -> Builder<R> {
+    builder.manage(desktop).invoke_handler(tauri::generate_handler![
+        commands::workspace_info,
+        commands::list_users,
+        commands::get_user,
+        commands::add_user,
+        commands::edit_user,
+        commands::delete_user,
+        commands::list_attributes,
+    ])
+}
+
+pub fn run() {
+    let path = Workspace::resolve_path(workspace_arg(std::env::args().skip(1)).as_deref());
+    build(tauri::Builder::default(), Desktop::open(path))
+        .run(tauri::generate_context!("../tauri.conf.json"))
+        .expect("the Roster window could not start");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workspace_argument_forms() {
+        let args = |v: &[&str]| workspace_arg(v.iter().map(|s| s.to_string()));
+        assert_eq!(args(&["--workspace", "/tmp/a.roster"]), Some(PathBuf::from("/tmp/a.roster")));
+        assert_eq!(args(&["--workspace=/tmp/b.roster"]), Some(PathBuf::from("/tmp/b.roster")));
+        assert_eq!(args(&["--other"]), None);
+    }
+}
