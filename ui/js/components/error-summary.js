@@ -66,8 +66,8 @@ export class ErrorSummary {
       el("h2", { class: "error-summary__title", text: TITLE }),
       el("div", { class: "error-summary__body" }, body));
     this.root.hidden = false;
-    this.root.scrollIntoView({ block: "nearest" });
-    this.root.focus();
+    this.root.focus({ preventScroll: true });
+    this.root.scrollIntoView({ block: "start" }); // scroll-margin-top keeps the page heading in view
   }
 
   /** A summary link moves focus to its field instead of changing the URL hash (our router's). */

@@ -245,7 +245,7 @@ class UsersList {
         el("p", { class: "list-message__title", text: "This workspace has no users yet" }),
         el("p", {}, "Add the first one with ", el("a", { href: "#/users/new", text: "Add User" }), "."),
         el("p", {}, "To try Roster with sample data, run this in a terminal: ",
-          el("code", { text: "roster demo --users 1000" })));
+          el("code", { text: demoCommand() })));
     }
   }
 
@@ -265,6 +265,12 @@ class UsersList {
       el("button", { type: "button", class: "button button--secondary", text: "Try again", on: { click: () => this.load() } }));
     this.problem.hidden = false;
   }
+}
+
+/** The CLI command that fills this workspace with sample users. */
+function demoCommand() {
+  const path = currentWorkspace()?.path;
+  return path ? `roster demo --users 1000 --workspace "${path}"` : "roster demo --users 1000";
 }
 
 function filterSelect(id, options, value, onChange) {
