@@ -399,8 +399,11 @@ impl Desktop {
     /// last screenshot, `<test>.png`, is taken on drop.)
     pub fn screenshot(&self, label: &str) -> PathBuf {
         let path = paths::screenshot_dir().join(format!("{}-{label}.png", self.name));
-        self.block_on(self.driver().screenshot(&path))
-            .unwrap_or_else(|e| panic!("could not save {}: {e}", path.display()));
+        self.block_on(async {
+            settle_paint(self.driver()).await;
+            self.driver().screenshot(&path).await
+        })
+        .unwrap_or_else(|e| panic!("could not save {}: {e}", path.display()));
         path
     }
 
@@ -416,7 +419,11 @@ impl Drop for Desktop {
         if let Some(driver) = self.driver.take() {
             let shot = paths::screenshot_dir().join(format!("{}.png", self.name));
             let teardown = self.runtime.block_on(async {
-                let shot = tokio::time::timeout(Duration::from_secs(20), driver.screenshot(&shot)).await;
+                let shot = tokio::time::timeout(Duration::from_secs(20), async {
+                    settle_paint(&driver).await;
+                    driver.screenshot(&shot).await
+                })
+                .await;
                 // Ending the session makes WebKitWebDriver close the app.
                 let quit = tokio::time::timeout(Duration::from_secs(20), driver.quit()).await;
                 (shot, quit)
@@ -443,6 +450,18 @@ impl Drop for Desktop {
             );
         }
     }
+}
+
+/// Waits (at most 5 s) until the page has painted its current DOM. WebKit's screenshot returns the
+/// last frame it presented, which can lag well behind the DOM the test just checked: two animation
+/// frames after now, the current state has been painted.
+async fn settle_paint(driver: &WebDriver) {
+    let frames = driver.execute_async(
+        "const done = arguments[arguments.length - 1];
+         requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+        Vec::new(),
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(5), frames).await;
 }
 
 /// The programs the E2E tests need besides Roster's own.
