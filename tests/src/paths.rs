@@ -2,20 +2,24 @@
 
 use std::path::{Path, PathBuf};
 
-/// The folder cargo put this test binary's profile in (`target/debug` for `cargo test`,
-/// `target/release` for `cargo test --release`, under `$CARGO_TARGET_DIR` when that is set).
+/// The folder cargo put the running binary's profile in (`target/debug` for `cargo test`,
+/// `target/release` for `cargo test --release` or a release benchmark, under `$CARGO_TARGET_DIR`
+/// when that is set): the sibling binaries of the same build live there.
 ///
-/// Found from the running test executable (`<profile>/deps/<test>-<hash>`), which follows
-/// whatever target folder cargo used; falls back to `$CARGO_TARGET_DIR/debug` or
-/// `<workspace>/target/debug` when the executable is somewhere unexpected.
+/// Found from the running executable (`<profile>/deps/<test>-<hash>` for tests,
+/// `<profile>/examples/<name>`, `<profile>/<bin>`), which follows whatever target folder cargo
+/// used; falls back to `$CARGO_TARGET_DIR/debug` or `<workspace>/target/debug`.
 pub fn profile_dir() -> PathBuf {
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(deps) = exe.parent() {
-            if deps.file_name().is_some_and(|n| n == "deps") {
-                if let Some(profile) = deps.parent() {
-                    return profile.to_path_buf();
-                }
+    if let Some(dir) = std::env::current_exe().ok().as_deref().and_then(Path::parent) {
+        let nested = dir.file_name().is_some_and(|n| n == "deps" || n == "examples");
+        if nested {
+            if let Some(profile) = dir.parent() {
+                return profile.to_path_buf();
             }
+        }
+        // A binary run from its profile folder (cargo keeps its fingerprints there).
+        if dir.join(".fingerprint").is_dir() {
+            return dir.to_path_buf();
         }
     }
     let target = match std::env::var_os("CARGO_TARGET_DIR") {
