@@ -416,6 +416,13 @@ impl Desktop {
 impl Drop for Desktop {
     fn drop(&mut self) {
         let failing = std::thread::panicking();
+        // Noted before teardown: if ending the session fails to close the app, these are what
+        // would outlive tauri-driver.
+        let descendants = self
+            .tauri_driver
+            .as_ref()
+            .map(|child| processes::descendants(child.id()))
+            .unwrap_or_default();
         if let Some(driver) = self.driver.take() {
             let shot = paths::screenshot_dir().join(format!("{}.png", self.name));
             let teardown = self.runtime.block_on(async {
@@ -441,6 +448,10 @@ impl Drop for Desktop {
         }
         if let Some(child) = self.tauri_driver.take() {
             stop(child, &self.name);
+        }
+        let left = processes::terminate_survivors(&descendants);
+        if left > 0 {
+            eprintln!("[{}] {left} process(es) of the app outlived tauri-driver: sent SIGTERM", self.name);
         }
         if failing {
             eprintln!(
@@ -654,5 +665,79 @@ impl Drop for Slot {
         let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
         *running -= 1;
         FREED.notify_one();
+    }
+}
+
+/// The app's process tree, so that an app left behind by a failed teardown is still stopped.
+/// Processes are named by pid *and* start time, so a reused pid is never signalled.
+mod processes {
+    /// A process as /proc shows it: its pid and its start time (clock ticks since boot).
+    pub type Process = (u32, u64);
+
+    /// Every live descendant of `root` (children, their children, ...).
+    #[cfg(target_os = "linux")]
+    pub fn descendants(root: u32) -> Vec<Process> {
+        let all: Vec<(u32, u32, u64)> = std::fs::read_dir("/proc")
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+                    .filter_map(|pid| stat(pid).map(|(ppid, start)| (pid, ppid, start)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut found: Vec<Process> = Vec::new();
+        let mut parents = vec![root];
+        while let Some(parent) = parents.pop() {
+            for &(pid, ppid, start) in &all {
+                if ppid == parent && !found.iter().any(|&(p, _)| p == pid) {
+                    found.push((pid, start));
+                    parents.push(pid);
+                }
+            }
+        }
+        found
+    }
+
+    /// Sends SIGTERM to each of `processes` that still runs (same pid, same start time); returns
+    /// how many did.
+    #[cfg(target_os = "linux")]
+    pub fn terminate_survivors(processes: &[Process]) -> usize {
+        let mut signalled = 0;
+        for &(pid, start) in processes {
+            if stat(pid).is_some_and(|(_, now)| now == start) {
+                // SAFETY: kill(2) on a pid just checked to be the very process noted before.
+                unsafe {
+                    libc::kill(pid as libc::pid_t, libc::SIGTERM);
+                }
+                signalled += 1;
+            }
+        }
+        signalled
+    }
+
+    /// (parent pid, start time) of a live, non-zombie process.
+    #[cfg(target_os = "linux")]
+    fn stat(pid: u32) -> Option<(u32, u64)> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the
+        // last ')'. Fields from there: state(3) ppid(4) ... starttime(22).
+        let rest = &text[text.rfind(')')? + 1..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.first() == Some(&"Z") {
+            return None;
+        }
+        let ppid = fields.get(1)?.parse().ok()?;
+        let start = fields.get(19)?.parse().ok()?;
+        Some((ppid, start))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn descendants(_root: u32) -> Vec<Process> {
+        Vec::new()
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn terminate_survivors(_processes: &[Process]) -> usize {
+        0
     }
 }
