@@ -13,6 +13,7 @@ mod codec;
 mod error;
 mod migrations;
 mod page;
+mod search;
 mod settings;
 mod users;
 
@@ -33,6 +34,7 @@ pub const APPLICATION_ID: i32 = 0x526f_7374;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    orders: search::SortOrders,
 }
 
 impl Store {
@@ -48,7 +50,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| StoreError::open(path, e))?;
         migrations::check_and_migrate(&mut conn, path)?;
         configure(&conn).map_err(|e| StoreError::open(path, e))?;
-        Ok(Self { conn, path: path.to_owned() })
+        Ok(Self { conn, path: path.to_owned(), orders: search::SortOrders::default() })
     }
 
     pub fn path(&self) -> &Path {
@@ -56,7 +58,7 @@ impl Store {
     }
 
     pub fn reader(&self) -> Reader<'_> {
-        Reader { conn: &self.conn }
+        Reader { conn: &self.conn, orders: Some(&self.orders) }
     }
 
     /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back otherwise.
@@ -77,12 +79,16 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "cache_size", -64_000)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // `rarray(?)`: a list of seqs as one parameter, for search results (see search.rs).
+    rusqlite::vtab::array::load_module(conn)?;
     Ok(())
 }
 
 /// Read access, inside or outside a transaction.
 pub struct Reader<'c> {
     conn: &'c Connection,
+    /// Cached orders of the sort columns, for searches (none inside a write transaction).
+    orders: Option<&'c search::SortOrders>,
 }
 
 /// Write access within one transaction. Reads through [`Writer::reader`] see its changes.
@@ -92,6 +98,6 @@ pub struct Writer<'c> {
 
 impl Writer<'_> {
     pub fn reader(&self) -> Reader<'_> {
-        Reader { conn: &self.tx }
+        Reader { conn: &self.tx, orders: None }
     }
 }

@@ -10,20 +10,20 @@ use crate::codec::{attributes_json, date, parse_attributes, parse_date, parse_ti
 use crate::page::{fts_query, Cursor, Direction, Page, SortKey, UserQuery};
 use crate::{Reader, StoreError, Writer};
 
-const USER_COLUMNS: &str = "seq, id, username, email, first_name, last_name, phone, status, password_hash, \
+pub(crate) const USER_COLUMNS: &str = "seq, id, username, email, first_name, last_name, phone, status, password_hash, \
     password_expires_at, second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at, version";
 
 /// A user row as stored, before its groups and roles are attached.
-struct UserRow {
-    seq: i64,
-    user: User,
+pub(crate) struct UserRow {
+    pub(crate) seq: i64,
+    pub(crate) user: User,
 }
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
-fn read_user_row(row: &Row<'_>, defs: &[AttributeDefinition]) -> Result<UserRow, StoreError> {
+pub(crate) fn read_user_row(row: &Row<'_>, defs: &[AttributeDefinition]) -> Result<UserRow, StoreError> {
     let text = |i: usize| -> Result<String, StoreError> { Ok(row.get::<_, String>(i)?) };
     let opt_text = |i: usize| -> Result<Option<String>, StoreError> { Ok(row.get::<_, Option<String>>(i)?) };
     let name = |s: String, field: &str| -> Result<Option<PersonName>, StoreError> {
@@ -119,7 +119,7 @@ impl Reader<'_> {
         Ok(Some(ur.user))
     }
 
-    fn attach_memberships(&self, ur: &mut UserRow) -> Result<(), StoreError> {
+    pub(crate) fn attach_memberships(&self, ur: &mut UserRow) -> Result<(), StoreError> {
         let mut g = self.conn.prepare_cached(
             "SELECT g.name FROM group_members m JOIN groups g ON g.seq = m.group_seq WHERE m.user_seq = ?1 ORDER BY g.name",
         )?;
@@ -146,6 +146,9 @@ impl Reader<'_> {
     /// One page of users. The plan walks the sort column's index from the cursor, so a page
     /// costs the same at the start or the end of a million users.
     pub fn list_users(&self, q: &UserQuery) -> Result<Page, StoreError> {
+        if let Some(fts) = q.filter.search.as_deref().and_then(fts_query) {
+            return self.search_users(q, &fts);
+        }
         let defs = self.attribute_definitions()?;
         let col = q.sort.column();
         let (cmp, ord) = match q.direction {
@@ -154,10 +157,6 @@ impl Reader<'_> {
         };
         let mut sql = format!("SELECT {USER_COLUMNS} FROM users WHERE 1");
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(fts) = q.filter.search.as_deref().and_then(fts_query) {
-            sql.push_str(" AND seq IN (SELECT rowid FROM users_search WHERE users_search MATCH ?)");
-            args.push(fts.into());
-        }
         if let Some(status) = q.filter.status {
             sql.push_str(" AND status = ?");
             args.push(status.as_str().to_owned().into());
@@ -228,7 +227,7 @@ impl Reader<'_> {
 }
 
 /// The stored value of the sort column, as the cursor keeps it.
-fn sort_value(user: &User, sort: SortKey) -> String {
+pub(crate) fn sort_value(user: &User, sort: SortKey) -> String {
     match sort {
         SortKey::Username => user.username.as_str().to_owned(),
         SortKey::Email => user.email.as_str().to_owned(),

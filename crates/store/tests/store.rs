@@ -305,3 +305,66 @@ fn ids_stay_unique() {
     let ids: HashSet<String> = (0..57).map(|i| user(i, "x", "", "").id.to_string()).collect();
     assert_eq!(ids.len(), 57, "test fixture ids must differ");
 }
+
+/// Searches page correctly in every sort and direction, through both search plans: a term
+/// with many matches (walks the sort index) and one with few (sorts the matches).
+#[test]
+fn searched_pages_follow_the_sort_in_both_plans() {
+    let (_d, mut store) = workspace();
+    let firsts = ["Anna", "anton", "Bea", "Zed", "Ánnika"];
+    // More than 2000 "common" matches, so that plan walks a cached sort order.
+    let n = 2800u32;
+    let users: Vec<User> = (0..n)
+        .map(|i| {
+            // "common" is in 3 of 4 last names: many matches. "rare" in 1 of 25: few.
+            let last = if i % 25 == 0 { format!("Rare{}", i % 3) } else if i % 4 != 0 { format!("Common{}", i % 5) } else { "Other".into() };
+            let mut u = user(i, &format!("u{:04}", (i * 37) % n), firsts[i as usize % firsts.len()], &last);
+            u.id = UserId::from_random_bytes([(i % 256) as u8, (i / 256) as u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+            if i % 7 == 0 {
+                u.status = UserStatus::Disabled;
+            }
+            u
+        })
+        .collect();
+    insert(&mut store, &users);
+    for term in ["common", "rare"] {
+        for status in [None, Some(UserStatus::Disabled)] {
+            for sort in [SortKey::Username, SortKey::Email, SortKey::FirstName, SortKey::LastName, SortKey::CreatedAt] {
+                for direction in [Direction::Asc, Direction::Desc] {
+                    let q = UserQuery {
+                        filter: UserFilter { search: Some(term.into()), status, onboarded: None },
+                        sort,
+                        direction,
+                        limit: 97,
+                        after: None,
+                    };
+                    let got = all_pages(&store, q);
+                    let mut expected: Vec<(String, usize, String)> = users
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, u)| u.last_name.as_ref().is_some_and(|l| l.as_str().to_lowercase().starts_with(term)))
+                        .filter(|(_, u)| status.is_none_or(|s| u.status == s))
+                        .map(|(i, u)| {
+                            let key = match sort {
+                                SortKey::Username => u.username.as_str().to_owned(),
+                                SortKey::Email => u.email.as_str().to_owned(),
+                                SortKey::FirstName => u.first_name.as_ref().unwrap().as_str().to_owned(),
+                                SortKey::LastName => u.last_name.as_ref().unwrap().as_str().to_owned(),
+                                SortKey::CreatedAt => String::new(),
+                            };
+                            // NOCASE: ASCII folded, other bytes as they are.
+                            (key.bytes().map(|b| b.to_ascii_lowercase() as char).collect::<String>(), i, u.username.to_string())
+                        })
+                        .collect();
+                    expected.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()).then(a.1.cmp(&b.1)));
+                    if direction == Direction::Desc {
+                        expected.reverse();
+                    }
+                    let expected: Vec<String> = expected.into_iter().map(|e| e.2).collect();
+                    assert!(!expected.is_empty());
+                    assert_eq!(got, expected, "search {term:?} {status:?} {sort:?} {direction:?}");
+                }
+            }
+        }
+    }
+}
