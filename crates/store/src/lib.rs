@@ -101,3 +101,13 @@ impl Writer<'_> {
         Reader { conn: &self.tx, orders: None }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The desktop keeps the store in a `Mutex` shared across threads.
+    #[test]
+    fn store_is_send() {
+        fn send<T: Send>() {}
+        send::<super::Store>();
+    }
+}

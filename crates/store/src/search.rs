@@ -19,6 +19,7 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rusqlite::types::Value;
 
@@ -31,7 +32,7 @@ const FEW: usize = 2000;
 
 /// Seqs in the order of each sort column, valid while the stamp holds.
 #[derive(Default)]
-pub(crate) struct SortOrders(RefCell<(Option<(i64, u64)>, HashMap<&'static str, Rc<Vec<i64>>>)>);
+pub(crate) struct SortOrders(RefCell<(Option<(i64, u64)>, HashMap<&'static str, Arc<Vec<i64>>>)>);
 
 /// SQLite's NOCASE collation: bytes compared with ASCII letters folded to lower case.
 fn nocase(a: &str, b: &str) -> Ordering {
@@ -108,7 +109,7 @@ impl Reader<'_> {
     }
 
     /// The seqs of all users in (column NOCASE, seq) order, from the cache or the index.
-    fn sort_order(&self, orders: &SortOrders, sort: SortKey) -> Result<Rc<Vec<i64>>, StoreError> {
+    fn sort_order(&self, orders: &SortOrders, sort: SortKey) -> Result<Arc<Vec<i64>>, StoreError> {
         let version: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         let stamp = (version, self.conn.total_changes());
         let mut cache = orders.0.borrow_mut();
@@ -118,15 +119,15 @@ impl Reader<'_> {
         }
         let col = sort.column();
         if let Some(order) = cache.1.get(col) {
-            return Ok(Rc::clone(order));
+            return Ok(Arc::clone(order));
         }
         let order: Vec<i64> = self
             .conn
             .prepare(&format!("SELECT seq FROM users ORDER BY {col}, seq"))?
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        let order = Rc::new(order);
-        cache.1.insert(col, Rc::clone(&order));
+        let order = Arc::new(order);
+        cache.1.insert(col, Arc::clone(&order));
         Ok(order)
     }
 
