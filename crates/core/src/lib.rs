@@ -7,6 +7,7 @@
 //! Architecture invariant: this crate does no IO. It never reads the clock or a random
 //! source either: time and randomness are passed in, so every function is deterministic.
 
+mod action;
 mod attribute;
 mod audit;
 mod email;
@@ -21,6 +22,7 @@ mod settings;
 mod user;
 mod username;
 
+pub use action::UserAction;
 pub use attribute::{AttributeDefinition, AttributeName, AttributeType, AttributeValue, Attributes};
 pub use audit::{AuditAction, AuditEntity};
 pub use email::Email;

@@ -338,9 +338,7 @@ impl UserPatch {
         if next == *user && next.email.as_str() == user.email.as_str() {
             return None;
         }
-        next.updated_at = now;
-        next.version = user.version + 1;
-        Some(next)
+        Some(crate::action::bump(next, user, now))
     }
 }
 
