@@ -73,6 +73,7 @@ fn user(ws: &mut Workspace, cmd: &UserCommand, out: Out) -> Result<(), Error> {
                 direction: Some(if *desc { "desc" } else { "asc" }.to_owned()),
                 limit: Some(*limit),
                 after: after.clone(),
+                group: None,
             };
             out.user_page(&ws.list_users(&query)?)
         }

@@ -21,11 +21,11 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-pub use audit::{AuditRecord, AuditRow};
+pub use audit::{AuditQuery, AuditRecord, AuditRow};
 pub use error::{StoreError, UniqueField};
 pub use migrations::SCHEMA_VERSION;
 pub use page::{Cursor, Direction, Page, SortKey, UserFilter, UserQuery};
-pub use users::NewGroup;
+pub use users::{GroupRow, NewGroup, OnboardingCounts, RoleRow};
 
 /// `PRAGMA application_id` of a Roster workspace ("Rost"), so that Roster never migrates
 /// some other program's SQLite file.

@@ -8,7 +8,10 @@ use rusqlite_migration::{Migrations, M};
 
 use crate::{StoreError, APPLICATION_ID};
 
-const MIGRATION_SLICE: &[M<'static>] = &[M::up(include_str!("../migrations/0001_workspace.sql"))];
+const MIGRATION_SLICE: &[M<'static>] = &[
+    M::up(include_str!("../migrations/0001_workspace.sql")),
+    M::up(include_str!("../migrations/0002_onboarding_audit_subject.sql")),
+];
 
 pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 
@@ -46,5 +49,33 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         MIGRATIONS.validate().expect("every migration applies cleanly to an empty database");
+    }
+
+    /// A workspace made by an older Roster is brought up to date with its data kept.
+    #[test]
+    fn an_older_workspace_is_upgraded_in_place() {
+        let dir = std::env::temp_dir().join(format!("roster-migrate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.roster");
+        let _ = std::fs::remove_file(&path);
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+            Migrations::from_slice(&MIGRATION_SLICE[..1]).to_latest(&mut conn).unwrap();
+            conn.execute(
+                "INSERT INTO audit_log (at, actor, entity, entity_id, action, summary) VALUES ('2026-01-01T00:00:00Z', 'a', 'user', 'u1', 'create', 'old entry')",
+                [],
+            )
+            .unwrap();
+        }
+        let mut conn = Connection::open(&path).unwrap();
+        check_and_migrate(&mut conn, &path).unwrap();
+        let v: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let (summary, subject): (String, String) =
+            conn.query_row("SELECT summary, subject FROM audit_log", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((summary.as_str(), subject.as_str()), ("old entry", ""), "old entries are kept, with an empty subject");
+        drop(conn);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -53,6 +53,8 @@ pub struct UserFilter {
     pub search: Option<String>,
     pub status: Option<UserStatus>,
     pub onboarded: Option<bool>,
+    /// Only members of this group (by name, any case).
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -53,11 +53,22 @@ impl Reader<'_> {
     pub(crate) fn search_users(&self, q: &UserQuery, fts: &str) -> Result<Page, StoreError> {
         let limit = q.limit.max(1);
         let cursor = q.after.as_ref().filter(|c| c.sort == q.sort && c.direction == q.direction);
-        let matches: Vec<i64> = self
+        let mut matches: Vec<i64> = self
             .conn
             .prepare_cached("SELECT rowid FROM users_search WHERE users_search MATCH ?1 ORDER BY rowid")?
             .query_map([fts], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        if let Some(group) = &q.filter.group {
+            let ids: Rc<Vec<Value>> = Rc::new(matches.iter().copied().map(Value::from).collect());
+            matches = self
+                .conn
+                .prepare_cached(
+                    "SELECT m.user_seq FROM group_members m JOIN groups g ON g.seq = m.group_seq
+                     WHERE g.name = ?1 AND m.user_seq IN rarray(?2) ORDER BY m.user_seq",
+                )?
+                .query_map(rusqlite::params![group, ids], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+        }
         let mut chosen = match self.orders {
             _ if q.sort == SortKey::CreatedAt => self.walk(q, &matches, &matches, cursor, limit + 1)?,
             Some(orders) if matches.len() > FEW => {

@@ -161,6 +161,12 @@ impl Reader<'_> {
             sql.push_str(" AND status = ?");
             args.push(status.as_str().to_owned().into());
         }
+        if let Some(group) = &q.filter.group {
+            sql.push_str(
+                " AND seq IN (SELECT m.user_seq FROM group_members m JOIN groups g ON g.seq = m.group_seq WHERE g.name = ?)",
+            );
+            args.push(group.clone().into());
+        }
         match q.filter.onboarded {
             Some(true) => sql.push_str(" AND password_hash IS NOT NULL"),
             Some(false) => sql.push_str(" AND password_hash IS NULL"),
@@ -358,5 +364,149 @@ impl Writer<'_> {
             )?
             .execute(params![s.id, s.device, s.ip, s.user_agent, timestamp(s.started_at), timestamp(s.last_seen_at), user.to_string()])?;
         Ok(())
+    }
+}
+
+/// A group with its member count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRow {
+    pub id: String,
+    pub name: GroupName,
+    pub description: String,
+    pub members: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A role with the number of users who have it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRow {
+    pub name: RoleName,
+    pub description: String,
+    pub users: u64,
+}
+
+/// Onboarding figures; `waiting` counts not-onboarded users created at or after each
+/// threshold given, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnboardingCounts {
+    pub total: u64,
+    pub not_onboarded: u64,
+    pub disabled: u64,
+    pub created_since: Vec<u64>,
+}
+
+impl Reader<'_> {
+    pub fn groups(&self) -> Result<Vec<GroupRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT g.id, g.name, g.description, (SELECT count(*) FROM group_members m WHERE m.group_seq = g.seq),
+                    g.created_at, g.updated_at FROM groups g ORDER BY g.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+        })?;
+        rows.map(|row| {
+            let (id, name, description, members, created, updated) = row?;
+            Ok(GroupRow {
+                id,
+                name: GroupName::parse(&name).map_err(|_| corrupt("group name", &name))?,
+                description,
+                members: members as u64,
+                created_at: parse_timestamp(&created)?,
+                updated_at: parse_timestamp(&updated)?,
+            })
+        })
+        .collect()
+    }
+
+    pub fn group(&self, name: &str) -> Result<Option<GroupRow>, StoreError> {
+        Ok(self.groups()?.into_iter().find(|g| g.name.as_str().eq_ignore_ascii_case(name.trim())))
+    }
+
+    pub fn roles(&self) -> Result<Vec<RoleRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.name, r.description, (SELECT count(*) FROM user_roles ur WHERE ur.role_seq = r.seq) FROM roles r ORDER BY r.name",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        rows.map(|row| {
+            let (name, description, users) = row?;
+            Ok(RoleRow { name: RoleName::parse(&name).map_err(|_| corrupt("role name", &name))?, description, users: users as u64 })
+        })
+        .collect()
+    }
+
+    /// Totals for onboarding statistics; served by partial indexes, so quick at a million.
+    pub fn onboarding_counts(&self, thresholds: &[Timestamp]) -> Result<OnboardingCounts, StoreError> {
+        let total = self.user_count()?;
+        let not_onboarded: i64 = self.conn.query_row("SELECT count(*) FROM users WHERE password_hash IS NULL", [], |r| r.get(0))?;
+        let disabled: i64 = self.conn.query_row("SELECT count(*) FROM users WHERE status = 'disabled'", [], |r| r.get(0))?;
+        let mut since = self.conn.prepare_cached("SELECT count(*) FROM users WHERE password_hash IS NULL AND created_at >= ?1")?;
+        let created_since = thresholds
+            .iter()
+            .map(|t| Ok(since.query_row([timestamp(*t)], |r| r.get::<_, i64>(0))? as u64))
+            .collect::<Result<_, StoreError>>()?;
+        Ok(OnboardingCounts { total, not_onboarded: not_onboarded as u64, disabled: disabled as u64, created_since })
+    }
+}
+
+impl Writer<'_> {
+    pub fn remove_member(&self, group: &GroupName, user: &UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "DELETE FROM group_members WHERE group_seq = (SELECT seq FROM groups WHERE name = ?1)
+                   AND user_seq = (SELECT seq FROM users WHERE id = ?2)",
+            )?
+            .execute(params![group.as_str(), user.to_string()])?
+            == 1)
+    }
+
+    pub fn rename_group(&self, old: &GroupName, new: &GroupName, description: Option<&str>, at: Timestamp) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("UPDATE groups SET name = ?2, description = coalesce(?3, description), updated_at = ?4 WHERE name = ?1")?
+            .execute(params![old.as_str(), new.as_str(), description, timestamp(at)])?
+            == 1)
+    }
+
+    /// Deletes the group; its memberships go, its users stay.
+    pub fn delete_group(&self, name: &GroupName) -> Result<bool, StoreError> {
+        Ok(self.tx.prepare_cached("DELETE FROM groups WHERE name = ?1")?.execute([name.as_str()])? == 1)
+    }
+
+    pub fn unassign_role(&self, role: &RoleName, user: &UserId) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "DELETE FROM user_roles WHERE role_seq = (SELECT seq FROM roles WHERE name = ?1)
+                   AND user_seq = (SELECT seq FROM users WHERE id = ?2)",
+            )?
+            .execute(params![role.as_str(), user.to_string()])?
+            == 1)
+    }
+
+    pub fn delete_role(&self, name: &RoleName) -> Result<bool, StoreError> {
+        Ok(self.tx.prepare_cached("DELETE FROM roles WHERE name = ?1")?.execute([name.as_str()])? == 1)
+    }
+
+    /// Removes one session of the user (all when `id` is `None`); returns how many went.
+    pub fn delete_sessions(&self, user: &UserId, id: Option<&str>) -> Result<usize, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "DELETE FROM sessions WHERE user_seq = (SELECT seq FROM users WHERE id = ?1) AND (?2 IS NULL OR id = ?2)",
+            )?
+            .execute(params![user.to_string(), id])?)
+    }
+
+    /// Removes an attribute definition and every user's value of it; returns how many users had one.
+    pub fn drop_attribute(&self, name: &AttributeName) -> Result<usize, StoreError> {
+        let path = format!("$.\"{}\"", name.as_str());
+        let n = self
+            .tx
+            .prepare_cached("UPDATE users SET attributes = json_remove(attributes, ?1) WHERE json_type(attributes, ?1) IS NOT NULL")?
+            .execute([&path])?;
+        self.tx.prepare_cached("DELETE FROM attribute_definitions WHERE name = ?1")?.execute([name.as_str()])?;
+        Ok(n)
     }
 }

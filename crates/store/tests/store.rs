@@ -224,7 +224,8 @@ fn audit_entries_are_append_only() {
                 actor: "admin",
                 entity: AuditEntity::User,
                 entity_id: "u1",
-                action: AuditAction::Create,
+                subject: "alice",
+                action: AuditAction::Create.as_str(),
                 summary: "Added alice",
                 before: None,
                 after: Some("{\"username\":\"alice\"}".into()),
@@ -332,7 +333,7 @@ fn searched_pages_follow_the_sort_in_both_plans() {
             for sort in [SortKey::Username, SortKey::Email, SortKey::FirstName, SortKey::LastName, SortKey::CreatedAt] {
                 for direction in [Direction::Asc, Direction::Desc] {
                     let q = UserQuery {
-                        filter: UserFilter { search: Some(term.into()), status, onboarded: None },
+                        filter: UserFilter { search: Some(term.into()), status, ..UserFilter::default() },
                         sort,
                         direction,
                         limit: 97,

@@ -38,12 +38,31 @@ impl Workspace {
                 actor: &actor,
                 entity: AuditEntity::Attribute,
                 entity_id: def.name.as_str(),
-                action: AuditAction::Define,
+                subject: def.name.as_str(),
+                action: AuditAction::Define.as_str(),
                 summary: &format!("Defined attribute {} ({})", def.name, def.kind),
                 before: None,
                 after: Some(serde_json::to_string(&view).expect("views always serialise")),
             })?;
             Ok::<_, Error>(())
+        })?;
+        Ok(view)
+    }
+
+    /// Removes an attribute definition and every user's value of it.
+    pub fn drop_attribute(&mut self, name: &str) -> Result<AttributeView, Error> {
+        let def = self
+            .store
+            .reader()
+            .attribute_definitions()?
+            .into_iter()
+            .find(|d| d.name.as_str().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No custom attribute named \"{}\"", name.trim())))?;
+        let view = AttributeView::from(&def);
+        let summary = format!("Dropped attribute {} and its values", def.name);
+        self.write_audited(AuditEntity::Attribute, def.name.as_str(), def.name.as_str(), "drop", &summary, |w| {
+            w.drop_attribute(&def.name)?;
+            Ok(())
         })?;
         Ok(view)
     }

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     Stale,
     /// The request itself is malformed (a bad cursor, an unknown sort).
     Usage,
+    /// The capability needs set-up first (mail not configured).
+    NotConfigured,
     /// The workspace file cannot be used (written by a newer Roster, not a workspace, unreadable).
     Workspace,
     Internal,
@@ -32,6 +34,7 @@ impl ErrorCode {
             Self::Conflict => "conflict",
             Self::Stale => "stale",
             Self::Usage => "usage",
+            Self::NotConfigured => "not_configured",
             Self::Workspace => "workspace",
             Self::Internal => "internal",
         }

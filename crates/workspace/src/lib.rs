@@ -8,9 +8,13 @@
 //! Here, and not in the core, live the clock, the random source and the actor's name; they
 //! are passed in through [`Workspace::open_with`] so tests are deterministic.
 
+mod actions;
 mod attributes;
+mod audit;
 mod demo;
 mod error;
+mod groups;
+mod onboarding;
 mod progress;
 mod users;
 mod views;
@@ -21,12 +25,15 @@ use rand::RngCore;
 use roster_core::Timestamp;
 use roster_store::Store;
 
+pub use actions::{BulkAction, CONFIRM_DELETE_OVER};
 pub use demo::{DemoSummary, DEMO_PASSWORD};
 pub use error::{Error, ErrorCode, FieldProblem};
 pub use progress::{Cancelled, Progress, Silent};
+pub use onboarding::WAITING_BUCKETS;
 pub use views::{
-    AttributeInput, AttributeView, SettingsView, UserEditInput, UserInput, UserListQuery, UserPageView, UserView,
-    WorkspaceInfo,
+    ActionView, AttributeInput, AttributeView, AuditListQuery, AuditPageView, AuditView, BulkActionView, GroupView,
+    OnboardingView, RoleView, SessionView, SettingsView, UserEditInput, UserGroupsView, UserInput, UserListQuery,
+    UserPageView, UserView, WaitingBucketView, WorkspaceInfo,
 };
 
 /// Where time comes from.

@@ -48,7 +48,8 @@ impl Workspace {
         let actor = self.actor.clone();
         self.store.write(|w| {
             w.insert_user(&user)?;
-            audit_user(w, &actor, now, AuditAction::Create, &user, None, Some(&view), &format!("Added {}", user.email))
+            audit_user(w, &actor, now, AuditAction::Create.as_str(), &user, None, Some(&view), &format!("Added {}", user.email))?;
+            Ok::<_, Error>(())
         })?;
         Ok(view)
     }
@@ -86,7 +87,7 @@ impl Workspace {
         Ok(UserView::from(&self.find_user(username)?))
     }
 
-    fn find_user(&self, username: &str) -> Result<User, Error> {
+    pub(crate) fn find_user(&self, username: &str) -> Result<User, Error> {
         self.store.reader().user_by_username(username.trim())?.ok_or_else(|| Error::not_found_user(username))
     }
 
@@ -128,7 +129,8 @@ impl Workspace {
             if !w.update_user(&next, current.version)? {
                 return Err(stale(&current, current.version));
             }
-            audit_user(w, &actor, now, AuditAction::Update, &next, Some(&before), Some(&after), &format!("Edited {}", next.email))
+            audit_user(w, &actor, now, AuditAction::Update.as_str(), &next, Some(&before), Some(&after), &format!("Edited {}", next.email))?;
+            Ok(())
         })?;
         Ok(after)
     }
@@ -144,7 +146,8 @@ impl Workspace {
             if !w.delete_user(&user.id)? {
                 return Err(Error::not_found_user(username));
             }
-            audit_user(w, &actor, now, AuditAction::Delete, &user, Some(&before), None, &format!("Deleted {}", user.email))
+            audit_user(w, &actor, now, AuditAction::Delete.as_str(), &user, Some(&before), None, &format!("Deleted {}", user.email))?;
+            Ok(())
         })?;
         Ok(before)
     }
@@ -159,7 +162,7 @@ impl Workspace {
     }
 }
 
-fn stale(current: &User, seen: u64) -> Error {
+pub(crate) fn stale(current: &User, seen: u64) -> Error {
     Error::new(
         ErrorCode::Stale,
         format!(
@@ -169,34 +172,35 @@ fn stale(current: &User, seen: u64) -> Error {
     )
 }
 
+/// Appends the audit entry of a change to `user`; returns its seq.
 #[allow(clippy::too_many_arguments)]
-fn audit_user(
+pub(crate) fn audit_user(
     w: &Writer<'_>,
     actor: &str,
     at: roster_core::Timestamp,
-    action: AuditAction,
+    action: &str,
     user: &User,
     before: Option<&UserView>,
     after: Option<&UserView>,
     summary: &str,
-) -> Result<(), Error> {
+) -> Result<i64, Error> {
     let json = |v: Option<&UserView>| v.map(|v| serde_json::to_string(v).expect("views always serialise"));
-    w.append_audit(&AuditRecord {
+    Ok(w.append_audit(&AuditRecord {
         at,
         actor,
         entity: AuditEntity::User,
         entity_id: &user.id.to_string(),
+        subject: user.username.as_str(),
         action,
         summary,
         before: json(before),
         after: json(after),
-    })?;
-    Ok(())
+    })?)
 }
 
 pub(crate) const MAX_PAGE: usize = 1000;
 
-fn parse_query(q: &UserListQuery) -> Result<UserQuery, Error> {
+pub(crate) fn parse_query(q: &UserListQuery) -> Result<UserQuery, Error> {
     let usage = |m: String| Error::new(ErrorCode::Usage, m);
     let sort = match q.sort.as_deref().map(str::trim).unwrap_or("username") {
         "username" | "" => SortKey::Username,
@@ -228,7 +232,12 @@ fn parse_query(q: &UserListQuery) -> Result<UserQuery, Error> {
         })?),
     };
     Ok(UserQuery {
-        filter: UserFilter { search: q.search.clone().filter(|s| !s.trim().is_empty()), status, onboarded: q.onboarded },
+        filter: UserFilter {
+            search: q.search.clone().filter(|s| !s.trim().is_empty()),
+            status,
+            onboarded: q.onboarded,
+            group: q.group.clone().filter(|g| !g.trim().is_empty()),
+        },
         sort,
         direction,
         limit,

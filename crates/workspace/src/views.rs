@@ -190,6 +190,8 @@ pub struct UserListQuery {
     /// `active` or `disabled`.
     pub status: Option<String>,
     pub onboarded: Option<bool>,
+    /// Only members of this group.
+    pub group: Option<String>,
     /// `username` (default), `email`, `firstName`, `lastName` or `createdAt`.
     pub sort: Option<String>,
     /// `asc` (default) or `desc`.
@@ -198,4 +200,143 @@ pub struct UserListQuery {
     pub limit: Option<usize>,
     /// The `next` of the previous page.
     pub after: Option<String>,
+}
+
+/// What a per-user action did: the message to show, the user after it, and the audit entry
+/// to pass to `undo` when the action can be undone.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionView {
+    pub message: String,
+    pub user: UserView,
+    pub undo: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub members: u64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&roster_store::GroupRow> for GroupView {
+    fn from(g: &roster_store::GroupRow) -> Self {
+        Self {
+            id: g.id.clone(),
+            name: g.name.to_string(),
+            description: g.description.clone(),
+            members: g.members,
+            created_at: rfc3339(g.created_at),
+            updated_at: rfc3339(g.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleView {
+    pub name: String,
+    pub description: String,
+    pub users: u64,
+}
+
+impl From<&roster_store::RoleRow> for RoleView {
+    fn from(r: &roster_store::RoleRow) -> Self {
+        Self { name: r.name.to_string(), description: r.description.clone(), users: r.users }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub started_at: String,
+    pub last_seen_at: String,
+}
+
+impl From<&roster_core::Session> for SessionView {
+    fn from(s: &roster_core::Session) -> Self {
+        Self {
+            id: s.id.clone(),
+            device: s.device.clone(),
+            ip: s.ip.clone(),
+            user_agent: s.user_agent.clone(),
+            started_at: rfc3339(s.started_at),
+            last_seen_at: rfc3339(s.last_seen_at),
+        }
+    }
+}
+
+/// The user's groups, and the groups they could be assigned to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserGroupsView {
+    pub username: String,
+    pub member_of: Vec<GroupView>,
+    pub available: Vec<GroupView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaitingBucketView {
+    pub bucket: &'static str,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnboardingView {
+    pub total: u64,
+    pub onboarded: u64,
+    pub not_onboarded: u64,
+    pub disabled: u64,
+    pub waiting: Vec<WaitingBucketView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditView {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub entity: String,
+    pub subject: String,
+    pub action: String,
+    pub summary: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// Whether `undo` can revert this entry.
+    pub undoable: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditPageView {
+    pub entries: Vec<AuditView>,
+    pub next: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AuditListQuery {
+    /// A username or group name.
+    pub user: Option<String>,
+    pub action: Option<String>,
+    pub limit: Option<usize>,
+    /// The `next` of the previous page.
+    pub before: Option<i64>,
+}
+
+/// What a multi-select action did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkActionView {
+    pub message: String,
+    pub changed: Vec<String>,
+    pub unchanged: Vec<String>,
 }

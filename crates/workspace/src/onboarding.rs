@@ -1,0 +1,34 @@
+//! Onboarding: who has not set a password yet, and for how long they have waited.
+
+use time::Duration;
+
+use crate::views::{OnboardingView, WaitingBucketView};
+use crate::{Error, Workspace};
+
+/// The waiting-time buckets of not-onboarded users: (label, created within this long).
+/// The last bucket takes everyone older.
+pub const WAITING_BUCKETS: [(&str, Option<i64>); 5] =
+    [("under 1 day", Some(1)), ("1–7 days", Some(7)), ("7–30 days", Some(30)), ("30–90 days", Some(90)), ("over 90 days", None)];
+
+impl Workspace {
+    pub fn onboarding_stats(&self) -> Result<OnboardingView, Error> {
+        let now = self.clock.now();
+        let thresholds: Vec<_> = WAITING_BUCKETS.iter().filter_map(|(_, d)| d.map(|d| now - Duration::days(d))).collect();
+        let c = self.store.reader().onboarding_counts(&thresholds)?;
+        // created_since[i] counts those created within bucket i's bound; the differences are the buckets.
+        let mut waiting = Vec::with_capacity(WAITING_BUCKETS.len());
+        let mut previous = 0;
+        for (i, (label, _)) in WAITING_BUCKETS.iter().enumerate() {
+            let within = c.created_since.get(i).copied().unwrap_or(c.not_onboarded);
+            waiting.push(WaitingBucketView { bucket: label, count: within - previous });
+            previous = within;
+        }
+        Ok(OnboardingView {
+            total: c.total,
+            onboarded: c.total - c.not_onboarded,
+            not_onboarded: c.not_onboarded,
+            disabled: c.disabled,
+            waiting,
+        })
+    }
+}
