@@ -2,7 +2,9 @@
 //! all are `async`: Tauri runs them off the main thread and the window never freezes.
 
 use roster_workspace::{
-    AttributeView, Error, UserEditInput, UserInput, UserListQuery, UserPageView, UserView, WorkspaceInfo,
+    ActionView, AttributeView, AuditListQuery, AuditPageView, BulkActionInput, BulkActionView, Error, ErrorCode, GroupView,
+    OnboardingView, RoleView, SessionView, UserEditInput, UserGroupsView, UserInput, UserListQuery, UserPageView, UserView,
+    WorkspaceInfo,
 };
 use tauri::State;
 
@@ -41,4 +43,153 @@ pub fn delete_user(desktop: State<'_, Desktop>, username: String) -> Result<(), 
 #[tauri::command(async)]
 pub fn list_attributes(desktop: State<'_, Desktop>) -> Result<Vec<AttributeView>, Error> {
     desktop.with(|ws| ws.list_attributes())
+}
+
+// ---- Manage users: the row's Select menu -------------------------------------------------------
+
+/// `action`: `disable`, `enable`, `remove_identity`, `reset_mfa` or `reset_password`.
+#[tauri::command(async)]
+pub fn user_action(desktop: State<'_, Desktop>, username: String, action: String) -> Result<ActionView, Error> {
+    desktop.with(|ws| match action.as_str() {
+        "disable" => ws.disable_user(&username),
+        "enable" => ws.enable_user(&username),
+        "remove_identity" => ws.remove_identity(&username),
+        "reset_mfa" => ws.reset_mfa(&username),
+        "reset_password" => ws.send_password_reset(&username),
+        other => Err(Error::new(ErrorCode::Usage, format!("\"{other}\" is not a user action"))),
+    })
+}
+
+#[tauri::command(async)]
+pub fn set_second_factor(desktop: State<'_, Desktop>, username: String, method: String) -> Result<ActionView, Error> {
+    desktop.with(|ws| ws.set_second_factor(&username, &method))
+}
+
+/// `at`: `YYYY-MM-DD`, or null to clear the expiry.
+#[tauri::command(async)]
+pub fn expire_password(desktop: State<'_, Desktop>, username: String, at: Option<String>) -> Result<ActionView, Error> {
+    desktop.with(|ws| ws.expire_password(&username, at.as_deref()))
+}
+
+/// `limit`: a number as text, or null for the workspace default.
+#[tauri::command(async)]
+pub fn set_device_limit(desktop: State<'_, Desktop>, username: String, limit: Option<String>) -> Result<ActionView, Error> {
+    desktop.with(|ws| ws.set_device_limit(&username, limit.as_deref()))
+}
+
+#[tauri::command(async)]
+pub fn user_groups(desktop: State<'_, Desktop>, username: String) -> Result<UserGroupsView, Error> {
+    desktop.with(|ws| ws.user_groups(&username))
+}
+
+#[tauri::command(async)]
+pub fn assign_groups(desktop: State<'_, Desktop>, username: String, groups: Vec<String>) -> Result<ActionView, Error> {
+    desktop.with(|ws| ws.assign_groups(&username, &groups))
+}
+
+#[tauri::command(async)]
+pub fn unassign_groups(desktop: State<'_, Desktop>, username: String, groups: Vec<String>) -> Result<ActionView, Error> {
+    desktop.with(|ws| ws.unassign_groups(&username, &groups))
+}
+
+#[tauri::command(async)]
+pub fn change_roles(desktop: State<'_, Desktop>, username: String, add: Vec<String>, remove: Vec<String>) -> Result<ActionView, Error> {
+    desktop.with(|ws| ws.change_roles(&username, &add, &remove))
+}
+
+#[tauri::command(async)]
+pub fn user_sessions(desktop: State<'_, Desktop>, username: String) -> Result<Vec<SessionView>, Error> {
+    desktop.with(|ws| ws.sessions(&username))
+}
+
+/// `id`: one session, or null for all of them.
+#[tauri::command(async)]
+pub fn revoke_sessions(desktop: State<'_, Desktop>, username: String, id: Option<String>) -> Result<ActionView, Error> {
+    desktop.with(|ws| ws.revoke_sessions(&username, id.as_deref()))
+}
+
+/// `confirm`: the number of users, required to delete more than ten.
+#[tauri::command(async)]
+pub fn apply_to_users(
+    desktop: State<'_, Desktop>,
+    usernames: Vec<String>,
+    action: BulkActionInput,
+    confirm: Option<usize>,
+) -> Result<BulkActionView, Error> {
+    desktop.with(|ws| ws.apply_to_users(&usernames, action.parse()?, confirm))
+}
+
+#[tauri::command(async)]
+pub fn undo(desktop: State<'_, Desktop>, seq: i64) -> Result<ActionView, Error> {
+    desktop.with(|ws| ws.undo(seq))
+}
+
+// ---- Groups, roles, attributes -------------------------------------------------------------------
+
+#[tauri::command(async)]
+pub fn list_groups(desktop: State<'_, Desktop>) -> Result<Vec<GroupView>, Error> {
+    desktop.with(|ws| ws.list_groups())
+}
+
+#[tauri::command(async)]
+pub fn add_group(desktop: State<'_, Desktop>, name: String, description: String) -> Result<GroupView, Error> {
+    desktop.with(|ws| ws.add_group(&name, &description))
+}
+
+#[tauri::command(async)]
+pub fn rename_group(desktop: State<'_, Desktop>, name: String, new_name: String) -> Result<GroupView, Error> {
+    desktop.with(|ws| ws.rename_group(&name, &new_name))
+}
+
+#[tauri::command(async)]
+pub fn delete_group(desktop: State<'_, Desktop>, name: String) -> Result<GroupView, Error> {
+    desktop.with(|ws| ws.delete_group(&name))
+}
+
+#[tauri::command(async)]
+pub fn group_members(desktop: State<'_, Desktop>, name: String, query: UserListQuery) -> Result<UserPageView, Error> {
+    desktop.with(|ws| ws.group_members(&name, &query))
+}
+
+#[tauri::command(async)]
+pub fn change_group_members(desktop: State<'_, Desktop>, name: String, add: Vec<String>, remove: Vec<String>) -> Result<GroupView, Error> {
+    desktop.with(|ws| ws.change_group_members(&name, &add, &remove))
+}
+
+#[tauri::command(async)]
+pub fn list_roles(desktop: State<'_, Desktop>) -> Result<Vec<RoleView>, Error> {
+    desktop.with(|ws| ws.list_roles())
+}
+
+#[tauri::command(async)]
+pub fn add_role(desktop: State<'_, Desktop>, name: String, description: String) -> Result<RoleView, Error> {
+    desktop.with(|ws| ws.add_role(&name, &description))
+}
+
+#[tauri::command(async)]
+pub fn delete_role(desktop: State<'_, Desktop>, name: String) -> Result<RoleView, Error> {
+    desktop.with(|ws| ws.delete_role(&name))
+}
+
+/// `kind`: `string`, `number`, `boolean` or `date`.
+#[tauri::command(async)]
+pub fn define_attribute(desktop: State<'_, Desktop>, name: String, kind: String, required: bool) -> Result<AttributeView, Error> {
+    desktop.with(|ws| ws.define_attribute(&name, &kind, required))
+}
+
+#[tauri::command(async)]
+pub fn drop_attribute(desktop: State<'_, Desktop>, name: String) -> Result<AttributeView, Error> {
+    desktop.with(|ws| ws.drop_attribute(&name))
+}
+
+// ---- Onboarding and the audit log ---------------------------------------------------------------
+
+#[tauri::command(async)]
+pub fn onboarding_stats(desktop: State<'_, Desktop>) -> Result<OnboardingView, Error> {
+    desktop.with(|ws| ws.onboarding_stats())
+}
+
+#[tauri::command(async)]
+pub fn audit_log(desktop: State<'_, Desktop>, query: AuditListQuery) -> Result<AuditPageView, Error> {
+    desktop.with(|ws| ws.audit(&query))
 }

@@ -66,3 +66,80 @@ export const deleteUser = (username) => call("delete_user", { username });
 
 /** @returns {Promise<{name, type, required}[]>} */
 export const listAttributes = () => call("list_attributes");
+
+// ---- Manage users: the row's Select menu (docs/ipc.md, "Manage users") --------------------------
+
+/** @param {"disable"|"enable"|"remove_identity"|"reset_mfa"|"reset_password"} action
+ *  @returns {Promise<{message, user, undo: number|null}>} */
+export const userAction = (username, action) => call("user_action", { username, action });
+
+export const setSecondFactor = (username, method) => call("set_second_factor", { username, method });
+
+/** @param {string|null} at YYYY-MM-DD, or null to clear */
+export const expirePassword = (username, at) => call("expire_password", { username, at });
+
+/** @param {string|null} limit a whole number as text, or null for the workspace default */
+export const setDeviceLimit = (username, limit) => call("set_device_limit", { username, limit });
+
+/** @returns {Promise<{username, memberOf: object[], available: object[]}>} */
+export const userGroups = (username) => call("user_groups", { username });
+
+export const assignGroups = (username, groups) => call("assign_groups", { username, groups });
+
+export const unassignGroups = (username, groups) => call("unassign_groups", { username, groups });
+
+export const changeRoles = (username, add, remove) => call("change_roles", { username, add, remove });
+
+/** @returns {Promise<{id, device, ip, userAgent, startedAt, lastSeenAt}[]>} */
+export const userSessions = (username) => call("user_sessions", { username });
+
+/** @param {string|null} id one session, or null for all */
+export const revokeSessions = (username, id) => call("revoke_sessions", { username, id });
+
+/**
+ * @param {string[]} usernames
+ * @param {{kind: "disable"|"enable"|"delete"|"assign_group"|"remove_from_group"|"send_activation_mail", group?: string}} action
+ * @param {number|null} confirm the number of users, needed to delete more than ten
+ * @returns {Promise<{message, changed: string[], unchanged: string[]}>}
+ */
+export const applyToUsers = (usernames, action, confirm = null) => call("apply_to_users", { usernames, action, confirm });
+
+/** Reverts the audit entry `seq` (an action's `undo`). */
+export const undo = (seq) => call("undo", { seq });
+
+// ---- Groups, roles, attributes ------------------------------------------------------------------
+
+/** @returns {Promise<{id, name, description, members, createdAt, updatedAt}[]>} */
+export const listGroups = () => call("list_groups");
+
+export const addGroup = (name, description = "") => call("add_group", { name, description });
+
+export const renameGroup = (name, newName) => call("rename_group", { name, newName });
+
+export const deleteGroup = (name) => call("delete_group", { name });
+
+/** The same query and page shape as listUsers. */
+export const groupMembers = (name, query = {}) => call("group_members", { name, query });
+
+export const changeGroupMembers = (name, add, remove) => call("change_group_members", { name, add, remove });
+
+/** @returns {Promise<{name, description, users}[]>} */
+export const listRoles = () => call("list_roles");
+
+export const addRole = (name, description = "") => call("add_role", { name, description });
+
+export const deleteRole = (name) => call("delete_role", { name });
+
+/** @param {"string"|"number"|"boolean"|"date"} kind */
+export const defineAttribute = (name, kind, required = false) => call("define_attribute", { name, kind, required });
+
+export const dropAttribute = (name) => call("drop_attribute", { name });
+
+// ---- Onboarding and the audit log ---------------------------------------------------------------
+
+/** @returns {Promise<{total, onboarded, notOnboarded, disabled, waiting: {bucket, count}[]}>} */
+export const onboardingStats = () => call("onboarding_stats");
+
+/** @param {{user?, action?, limit?, before?}} query
+ *  @returns {Promise<{entries: object[], next: number|null}>} */
+export const auditLog = (query = {}) => call("audit_log", { query });

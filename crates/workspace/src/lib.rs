@@ -31,7 +31,7 @@ pub use error::{Error, ErrorCode, FieldProblem};
 pub use progress::{Cancelled, Progress, Silent};
 pub use onboarding::WAITING_BUCKETS;
 pub use views::{
-    ActionView, AttributeInput, AttributeView, AuditListQuery, AuditPageView, AuditView, BulkActionView, GroupView,
+    ActionView, AttributeInput, AttributeView, AuditListQuery, AuditPageView, AuditView, BulkActionInput, BulkActionView, GroupView,
     OnboardingView, RoleView, SessionView, SettingsView, UserEditInput, UserGroupsView, UserInput, UserListQuery,
     UserPageView, UserView, WaitingBucketView, WorkspaceInfo,
 };

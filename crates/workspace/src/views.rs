@@ -340,3 +340,32 @@ pub struct BulkActionView {
     pub changed: Vec<String>,
     pub unchanged: Vec<String>,
 }
+
+/// A multi-select action as the window sends it: `{ "kind": "assign_group", "group": "Sales" }`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BulkActionInput {
+    /// `disable`, `enable`, `delete`, `assign_group`, `remove_from_group` or `send_activation_mail`.
+    pub kind: String,
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+impl BulkActionInput {
+    pub fn parse(&self) -> Result<crate::BulkAction, crate::Error> {
+        use crate::BulkAction as A;
+        let group = || {
+            self.group.clone().filter(|g| !g.trim().is_empty()).ok_or_else(|| {
+                crate::Error::new(crate::ErrorCode::Usage, format!("\"{}\" needs a group", self.kind))
+            })
+        };
+        Ok(match self.kind.as_str() {
+            "disable" => A::Disable,
+            "enable" => A::Enable,
+            "delete" => A::Delete,
+            "assign_group" => A::AssignGroup(group()?),
+            "remove_from_group" => A::RemoveFromGroup(group()?),
+            "send_activation_mail" => A::SendActivationMail,
+            other => return Err(crate::Error::new(crate::ErrorCode::Usage, format!("\"{other}\" is not a multi-select action"))),
+        })
+    }
+}
