@@ -110,3 +110,41 @@ fn a_workspace_that_cannot_open_is_reported_by_every_command() {
     assert_eq!(err["code"], "workspace");
     assert!(err["message"].as_str().unwrap().contains("not a Roster workspace"), "{err}");
 }
+
+#[test]
+fn manage_users_over_ipc() {
+    let app = app();
+    app.invoke("add_user", json!({ "input": { "username": "alice", "email": "alice@example.com" } })).unwrap();
+    let done = app.invoke("user_action", json!({ "username": "alice", "action": "disable" })).unwrap();
+    assert_eq!(done["message"], "Disabled alice@example.com");
+    assert_eq!(done["user"]["status"], "disabled");
+    let undone = app.invoke("undo", json!({ "seq": done["undo"] })).unwrap();
+    assert_eq!(undone["user"]["status"], "active");
+
+    let bad = app.invoke("user_action", json!({ "username": "alice", "action": "explode" })).unwrap_err();
+    assert_eq!(bad["code"], "usage");
+    let mail = app.invoke("user_action", json!({ "username": "alice", "action": "reset_password" })).unwrap_err();
+    assert_eq!(mail["code"], "not_configured");
+
+    app.invoke("add_group", json!({ "name": "Sales", "description": "" })).unwrap();
+    let groups = app.invoke("user_groups", json!({ "username": "alice" })).unwrap();
+    assert_eq!(groups["available"][0]["name"], "Sales");
+    let assigned = app.invoke("assign_groups", json!({ "username": "alice", "groups": ["sales"] })).unwrap();
+    assert_eq!(assigned["user"]["groups"], json!(["Sales"]));
+
+    let limit = app.invoke("set_device_limit", json!({ "username": "alice", "limit": "4" })).unwrap();
+    assert_eq!(limit["user"]["deviceLimit"], 4);
+    let reset = app.invoke("set_device_limit", json!({ "username": "alice", "limit": null })).unwrap();
+    assert_eq!(reset["user"]["deviceLimit"], Value::Null);
+
+    let bulk = app
+        .invoke("apply_to_users", json!({ "usernames": ["alice"], "action": { "kind": "assign_group" }, "confirm": null }))
+        .unwrap_err();
+    assert_eq!(bulk["code"], "usage", "a group action needs its group");
+
+    let stats = app.invoke("onboarding_stats", json!({})).unwrap();
+    assert_eq!(stats["notOnboarded"], 1);
+    let log = app.invoke("audit_log", json!({ "query": { "user": "alice", "limit": 3 } })).unwrap();
+    assert_eq!(log["entries"].as_array().unwrap().len(), 3);
+    assert!(log["next"].is_number());
+}
