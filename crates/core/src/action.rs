@@ -59,7 +59,7 @@ impl UserAction {
             Self::ResetMfa => next.mfa_enrolled = false,
             Self::SetDeviceLimit(l) => next.device_limit = *l,
         }
-        (next != *user).then(|| bump(next, user, now))
+        (next != *user).then(|| user.succeeded_by(next, now))
     }
 
     /// What was done, as the window and the CLI say it: "Disabled alice@example.com".
@@ -79,11 +79,13 @@ impl UserAction {
     }
 }
 
-/// `next` as a new version of `user`, changed at `now`.
-pub(crate) fn bump(mut next: User, user: &User, now: Timestamp) -> User {
-    next.updated_at = now;
-    next.version = user.version + 1;
-    next
+impl User {
+    /// `next` as the version after this one, changed at `now`.
+    pub fn succeeded_by(&self, mut next: User, now: Timestamp) -> User {
+        next.updated_at = now;
+        next.version = self.version + 1;
+        next
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ use crate::Date;
 #[derive(Clone)]
 pub struct AttributeName(String);
 
+crate::field::case_insensitive_text!(AttributeName);
+
 impl AttributeName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         const FIELD: &str = "name";
@@ -43,22 +45,6 @@ impl AttributeName {
     }
 }
 
-impl PartialEq for AttributeName {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
-    }
-}
-impl Eq for AttributeName {}
-impl fmt::Display for AttributeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl fmt::Debug for AttributeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttributeType {

@@ -1,8 +1,5 @@
 //! Email addresses.
 
-use std::fmt;
-use std::hash::{Hash, Hasher};
-
 use crate::field::{non_blank, FieldCode, FieldError};
 
 /// An email address in the form a directory accepts: `local@domain`, ASCII, at most 254
@@ -10,6 +7,8 @@ use crate::field::{non_blank, FieldCode, FieldError};
 /// labels of letters, digits and inner hyphens. Kept as typed; compares ignoring case.
 #[derive(Clone)]
 pub struct Email(String);
+
+crate::field::case_insensitive_text!(Email);
 
 impl Email {
     pub const MAX_LEN: usize = 254;
@@ -80,29 +79,6 @@ impl Email {
     }
 }
 
-impl PartialEq for Email {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
-    }
-}
-impl Eq for Email {}
-impl Hash for Email {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        for b in self.0.bytes() {
-            state.write_u8(b.to_ascii_lowercase());
-        }
-    }
-}
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl fmt::Debug for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
 
 #[cfg(test)]
 mod tests {

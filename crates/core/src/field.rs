@@ -162,3 +162,35 @@ pub(crate) fn non_blank(raw: &str) -> Option<&str> {
 pub(crate) fn has_control_chars(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
+
+/// For a `struct T(String)` naming something that is unique regardless of ASCII case (as the
+/// store's NOCASE indexes compare): equality and hashing ignore ASCII case; Display and
+/// Debug show the text as typed.
+macro_rules! case_insensitive_text {
+    ($ty:ident) => {
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                self.0.eq_ignore_ascii_case(&other.0)
+            }
+        }
+        impl Eq for $ty {}
+        impl std::hash::Hash for $ty {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                for b in self.0.bytes() {
+                    state.write_u8(b.to_ascii_lowercase());
+                }
+            }
+        }
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(&self.0, f)
+            }
+        }
+    };
+}
+pub(crate) use case_insensitive_text;

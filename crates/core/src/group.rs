@@ -1,8 +1,5 @@
 //! Group and role names.
 
-use std::fmt;
-use std::hash::{Hash, Hasher};
-
 use crate::field::{has_control_chars, non_blank, FieldCode, FieldError};
 
 macro_rules! display_name {
@@ -40,30 +37,7 @@ macro_rules! display_name {
             }
         }
 
-        /// Equal regardless of ASCII case, as the store's NOCASE index compares.
-        impl PartialEq for $ty {
-            fn eq(&self, other: &Self) -> bool {
-                self.0.eq_ignore_ascii_case(&other.0)
-            }
-        }
-        impl Eq for $ty {}
-        impl Hash for $ty {
-            fn hash<H: Hasher>(&self, state: &mut H) {
-                for b in self.0.bytes() {
-                    state.write_u8(b.to_ascii_lowercase());
-                }
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-        impl fmt::Debug for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&self.0, f)
-            }
-        }
+        crate::field::case_insensitive_text!($ty);
     };
 }
 

@@ -338,7 +338,7 @@ impl UserPatch {
         if next == *user && next.email.as_str() == user.email.as_str() {
             return None;
         }
-        Some(crate::action::bump(next, user, now))
+        Some(user.succeeded_by(next, now))
     }
 }
 

@@ -1,8 +1,5 @@
 //! Usernames: the handle an admin and a remote directory know a user by.
 
-use std::fmt;
-use std::hash::{Hash, Hasher};
-
 use crate::field::{non_blank, FieldCode, FieldError};
 
 /// A username: 1 to 64 characters, ASCII letters and digits plus `.`, `_`, `-` and `@`,
@@ -10,6 +7,8 @@ use crate::field::{non_blank, FieldCode, FieldError};
 /// Kept as typed; equality, ordering and hashing ignore case, as the store's NOCASE index does.
 #[derive(Clone)]
 pub struct Username(String);
+
+crate::field::case_insensitive_text!(Username);
 
 impl Username {
     pub const MAX_LEN: usize = 64;
@@ -61,19 +60,6 @@ pub(crate) fn describe_char(c: char) -> String {
     }
 }
 
-impl PartialEq for Username {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
-    }
-}
-impl Eq for Username {}
-impl Hash for Username {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        for b in self.0.bytes() {
-            state.write_u8(b.to_ascii_lowercase());
-        }
-    }
-}
 impl PartialOrd for Username {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
@@ -84,16 +70,6 @@ impl Ord for Username {
         let a = self.0.bytes().map(|b| b.to_ascii_lowercase());
         let b = other.0.bytes().map(|b| b.to_ascii_lowercase());
         a.cmp(b)
-    }
-}
-impl fmt::Display for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl fmt::Debug for Username {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
     }
 }
 

@@ -4,6 +4,7 @@ use roster_core::{
     AttributeDefinition, AttributeName, AttributeType, DeviceLimit, Email, GroupName, PasswordHash,
     PersonName, Phone, RoleName, SecondFactor, Session, Timestamp, User, UserId, UserStatus, Username,
 };
+use rusqlite::types::Value;
 use rusqlite::{params, OptionalExtension, Row};
 
 use crate::codec::{attributes_json, date, parse_attributes, parse_date, parse_timestamp, timestamp};
@@ -247,39 +248,49 @@ fn name_text(n: &Option<PersonName>) -> &str {
     n.as_ref().map_or("", PersonName::as_str)
 }
 
+/// A user's stored columns, as ?1 to ?15 of the insert and the update (created_at apart).
+fn user_values(u: &User) -> [Value; 15] {
+    let text = |s: &str| Value::Text(s.to_owned());
+    let opt = |s: Option<String>| s.map_or(Value::Null, Value::Text);
+    [
+        text(&u.id.to_string()),
+        text(u.username.as_str()),
+        text(u.email.as_str()),
+        text(name_text(&u.first_name)),
+        text(name_text(&u.last_name)),
+        opt(u.phone.as_ref().map(|p| p.as_e164().to_owned())),
+        text(u.status.as_str()),
+        opt(u.password.as_ref().map(|h| h.as_phc().to_owned())),
+        opt(u.password_expires_at.map(date)),
+        text(u.second_factor.as_str()),
+        Value::Integer(i64::from(u.mfa_enrolled)),
+        u.device_limit.map_or(Value::Null, |d| Value::Integer(i64::from(d.get()))),
+        Value::Text(attributes_json(&u.attributes)),
+        Value::Text(timestamp(u.updated_at)),
+        Value::Integer(u.version as i64),
+    ]
+}
+
 impl Writer<'_> {
     /// Inserts a user (its groups and roles are ignored: see [`Writer::add_member`]).
     pub fn insert_user(&self, u: &User) -> Result<(), StoreError> {
+        let mut values = user_values(u).to_vec();
+        values.push(timestamp(u.created_at).into());
         self.tx
             .prepare_cached(
                 "INSERT INTO users (id, username, email, first_name, last_name, phone, status, password_hash,
-                    password_expires_at, second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at, version)
+                    password_expires_at, second_factor, mfa_enrolled, device_limit, attributes, updated_at, version, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?
-            .execute(params![
-                u.id.to_string(),
-                u.username.as_str(),
-                u.email.as_str(),
-                name_text(&u.first_name),
-                name_text(&u.last_name),
-                u.phone.as_ref().map(Phone::as_e164),
-                u.status.as_str(),
-                u.password.as_ref().map(PasswordHash::as_phc),
-                u.password_expires_at.map(date),
-                u.second_factor.as_str(),
-                u.mfa_enrolled,
-                u.device_limit.map(DeviceLimit::get),
-                attributes_json(&u.attributes),
-                timestamp(u.created_at),
-                timestamp(u.updated_at),
-                u.version as i64,
-            ])?;
+            .execute(rusqlite::params_from_iter(values))?;
         Ok(())
     }
 
     /// Writes `u` over the stored user with the same id, if the stored version is
     /// `expected_version`. Returns false (writing nothing) when it is not.
     pub fn update_user(&self, u: &User, expected_version: u64) -> Result<bool, StoreError> {
+        let mut values = user_values(u).to_vec();
+        values.push((expected_version as i64).into());
         let n = self
             .tx
             .prepare_cached(
@@ -288,24 +299,7 @@ impl Writer<'_> {
                     device_limit = ?12, attributes = ?13, updated_at = ?14, version = ?15
                  WHERE id = ?1 AND version = ?16",
             )?
-            .execute(params![
-                u.id.to_string(),
-                u.username.as_str(),
-                u.email.as_str(),
-                name_text(&u.first_name),
-                name_text(&u.last_name),
-                u.phone.as_ref().map(Phone::as_e164),
-                u.status.as_str(),
-                u.password.as_ref().map(PasswordHash::as_phc),
-                u.password_expires_at.map(date),
-                u.second_factor.as_str(),
-                u.mfa_enrolled,
-                u.device_limit.map(DeviceLimit::get),
-                attributes_json(&u.attributes),
-                timestamp(u.updated_at),
-                u.version as i64,
-                expected_version as i64,
-            ])?;
+            .execute(rusqlite::params_from_iter(values))?;
         Ok(n == 1)
     }
 

@@ -2,7 +2,7 @@
 //! same actions on many selected users at once.
 
 use roster_core::{
-    AttributeValue, DeviceLimit, FieldCode, FieldError, GroupName, RoleName, SecondFactor, Timestamp, User, UserAction,
+    AttributeValue, DeviceLimit, FieldCode, FieldError, GroupName, RoleName, SecondFactor, User, UserAction,
 };
 use roster_store::Writer;
 
@@ -149,7 +149,7 @@ impl Workspace {
         if next.groups == current.groups {
             return Ok(ActionView { message: "Nothing to change".into(), user: UserView::from(&current), undo: None });
         }
-        let next = touch(next, &current, now);
+        let next = current.succeeded_by(next, now);
         let list = names.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let message = if add {
             format!("Added {} to {list}", current.email)
@@ -212,7 +212,7 @@ impl Workspace {
             return Ok(ActionView { message: "Nothing to change".into(), user: UserView::from(&current), undo: None });
         }
         let now = self.clock.now();
-        let next = touch(next, &current, now);
+        let next = current.succeeded_by(next, now);
         let message = format!(
             "Roles of {}: {}",
             current.email,
@@ -326,7 +326,7 @@ impl Workspace {
                         }
                         let changed = next.groups != u.groups;
                         let summary = if add { format!("Added {} to {g}", u.email) } else { format!("Removed {} from {g}", u.email) };
-                        (if add { "assign_groups" } else { "unassign_groups" }, changed.then(|| touch(next, u, now)), summary)
+                        (if add { "assign_groups" } else { "unassign_groups" }, changed.then(|| u.succeeded_by(next, now)), summary)
                     }
                     BulkAction::Delete => {
                         if !w.delete_user(&u.id)? {
@@ -371,13 +371,6 @@ impl Workspace {
         }
         Ok(BulkActionView { message, changed, unchanged })
     }
-}
-
-/// `next` as a new version of `current`, changed at `now`.
-fn touch(mut next: User, current: &User, now: Timestamp) -> User {
-    next.updated_at = now;
-    next.version = current.version + 1;
-    next
 }
 
 fn field_error(e: FieldError) -> Error {

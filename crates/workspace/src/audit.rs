@@ -89,9 +89,7 @@ impl Workspace {
             .iter()
             .filter_map(|r| existing_roles.iter().find(|x| x.name.as_str().eq_ignore_ascii_case(r)).map(|x| x.name.clone()))
             .collect();
-        let now = self.clock.now();
-        next.updated_at = now;
-        next.version = current.version + 1;
+        let next = current.succeeded_by(next, self.clock.now());
         let message = format!("Undone: {}", entry.summary);
         let (add_g, remove_g): (Vec<GroupName>, Vec<GroupName>) = (
             next.groups.iter().filter(|g| !current.groups.contains(g)).cloned().collect(),

@@ -22,16 +22,10 @@ impl Workspace {
             password: input.password,
             attributes: input.attributes.0,
         };
-        let (settings, defs) = {
-            let r = self.store.reader();
-            (r.settings()?, r.attribute_definitions()?)
-        };
+        let (settings, defs) = self.rules()?;
         let parsed = draft.parse(&settings, &defs);
         // Taken values are reported with the field errors, so one round trip shows everything.
-        let mut errors = match &parsed {
-            Ok(_) => FieldErrors::new(),
-            Err(e) => e.clone(),
-        };
+        let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
         let username = Username::parse(&draft.username).ok();
         let email = Email::parse(&draft.email).ok();
         self.check_taken(username.as_ref(), email.as_ref(), None, &mut errors)?;
@@ -52,6 +46,12 @@ impl Workspace {
             Ok::<_, Error>(())
         })?;
         Ok(view)
+    }
+
+    /// The workspace's settings and attribute definitions: what input is checked against.
+    fn rules(&self) -> Result<(roster_core::Settings, Vec<roster_core::AttributeDefinition>), Error> {
+        let r = self.store.reader();
+        Ok((r.settings()?, r.attribute_definitions()?))
     }
 
     /// Records `Taken` field errors for a username or email held by someone other than `except`.
@@ -105,15 +105,9 @@ impl Workspace {
             phone: input.phone,
             attributes: input.attributes.0,
         };
-        let (settings, defs) = {
-            let r = self.store.reader();
-            (r.settings()?, r.attribute_definitions()?)
-        };
+        let (settings, defs) = self.rules()?;
         let parsed = edit.parse(&current, &settings, &defs);
-        let mut errors = match &parsed {
-            Ok(_) => FieldErrors::new(),
-            Err(e) => e.clone(),
-        };
+        let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
         let new_email = edit.email.as_deref().and_then(|e| Email::parse(e).ok());
         self.check_taken(None, new_email.as_ref(), Some(&current.username), &mut errors)?;
         if !errors.is_empty() {
