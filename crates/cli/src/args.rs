@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "roster", version, about = "Manage the users and groups of an identity directory, offline first.")]
@@ -21,12 +21,36 @@ pub struct Cli {
 pub enum Command {
     /// Create the workspace file if it does not exist (safe to run again)
     Init,
-    /// Users: add, list, show, edit, delete
+    /// Users: add, list, show, edit, delete, and every per-user action
     #[command(subcommand)]
     User(UserCommand),
+    /// Groups: add, list, show, rename, delete, members
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Roles: add, list, delete
+    #[command(subcommand)]
+    Role(RoleCommand),
     /// Custom attributes that every user may carry
     #[command(subcommand)]
     Attr(AttrCommand),
+    /// Statistics
+    #[command(subcommand)]
+    Stats(StatsCommand),
+    /// The audit log, newest first
+    Audit {
+        /// Only entries about this user (or group, role, attribute)
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// Only entries of this action (disable, assign_groups, delete, ...)
+        #[arg(long, value_name = "ACTION")]
+        action: Option<String>,
+        /// Entries per page (1 to 1000) [default: 50]
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Entries older than this one (the `next` of the previous page)
+        #[arg(long, value_name = "SEQ")]
+        before: Option<i64>,
+    },
     /// Fill an empty workspace with realistic sample users, groups, roles and sessions
     Demo {
         /// How many users
@@ -109,6 +133,156 @@ pub enum UserCommand {
     },
     /// Delete a user with their memberships, roles and sessions
     Delete { username: String },
+    /// The user's groups, and the groups they could be assigned to
+    Groups { username: String },
+    /// Add the user to groups
+    Assign {
+        username: String,
+        #[arg(required = true, value_name = "GROUP")]
+        groups: Vec<String>,
+    },
+    /// Remove the user from groups
+    Unassign {
+        username: String,
+        #[arg(required = true, value_name = "GROUP")]
+        groups: Vec<String>,
+    },
+    /// Set the default second factor: none, totp, email_otp, sms_otp, push or hardware_key
+    SecondFactor { username: String, method: String },
+    /// Clear the password and second factor: the user is not onboarded again
+    RemoveIdentity { username: String },
+    /// Send a password reset mail (needs mail)
+    ResetPassword { username: String },
+    /// Set the date after which the password stops working, or clear it
+    #[command(group(ArgGroup::new("expiry").required(true).args(["at", "clear"])), override_usage = "roster user expire-password <USERNAME> <--at <YYYY-MM-DD>|--clear>")]
+    ExpirePassword {
+        username: String,
+        /// The last day the password works
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        at: Option<String>,
+        /// No expiry
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Clear MFA enrolment: the user enrols again at next sign-in
+    ResetMfa { username: String },
+    /// Set how many devices the user may use, or go back to the workspace default
+    #[command(group(ArgGroup::new("limit_or_default").required(true).args(["limit", "default"])), override_usage = "roster user device-limit <USERNAME> <LIMIT|--default>")]
+    DeviceLimit {
+        username: String,
+        limit: Option<String>,
+        /// Use the workspace default
+        #[arg(long)]
+        default: bool,
+    },
+    /// Disable a user: they cannot sign in anywhere
+    Disable { username: String },
+    /// Enable a disabled user
+    Enable { username: String },
+    /// The user's active sessions
+    Sessions { username: String },
+    /// Revoke one session, or all of them
+    #[command(group(ArgGroup::new("which").required(true).args(["id", "all"])), override_usage = "roster user revoke-session <USERNAME> <ID|--all>")]
+    RevokeSession {
+        username: String,
+        id: Option<String>,
+        /// Every session of the user
+        #[arg(long)]
+        all: bool,
+    },
+    /// Add and remove roles of a user
+    #[command(group(ArgGroup::new("change").required(true).multiple(true).args(["add", "remove"])), override_usage = "roster user role <USERNAME> [--add <ROLE>]... [--remove <ROLE>]...")]
+    Role {
+        username: String,
+        /// A role to add; repeat for several
+        #[arg(long, value_name = "ROLE")]
+        add: Vec<String>,
+        /// A role to remove; repeat for several
+        #[arg(long, value_name = "ROLE")]
+        remove: Vec<String>,
+    },
+    /// Undo the change recorded in an audit entry (see `roster audit`)
+    Undo { seq: i64 },
+    /// Apply one action to many users at once; all or nothing
+    Bulk {
+        #[arg(value_enum)]
+        action: BulkArg,
+        #[arg(required = true, value_name = "USERNAME")]
+        usernames: Vec<String>,
+        /// The group, for assign-group and remove-from-group
+        #[arg(long)]
+        group: Option<String>,
+        /// Deleting more than 10 users: the number of users, to confirm
+        #[arg(long, value_name = "N")]
+        yes_count: Option<usize>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BulkArg {
+    Disable,
+    Enable,
+    Delete,
+    AssignGroup,
+    RemoveFromGroup,
+    SendActivationMail,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Create a group
+    Add {
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List the groups
+    List,
+    /// Show a group and a page of its members
+    Show {
+        name: String,
+        /// Members per page (1 to 1000)
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Continue after this cursor (the `next` of the previous page)
+        #[arg(long, value_name = "CURSOR")]
+        after: Option<String>,
+    },
+    /// Rename a group
+    Rename { old: String, new: String },
+    /// Delete a group; its users stay
+    Delete { name: String },
+    /// Add and remove members
+    #[command(group(ArgGroup::new("change").required(true).multiple(true).args(["add", "remove"])), override_usage = "roster group members <NAME> [--add <USERNAME>...] [--remove <USERNAME>...]")]
+    Members {
+        name: String,
+        /// Users to add
+        #[arg(long, value_name = "USERNAME", num_args = 1..)]
+        add: Vec<String>,
+        /// Users to remove
+        #[arg(long, value_name = "USERNAME", num_args = 1..)]
+        remove: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Create a role
+    Add {
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List the roles
+    List,
+    /// Delete a role; users who had it lose it
+    Delete { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Onboarded vs not, disabled, and how long the not onboarded have waited
+    Onboarding,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +298,8 @@ pub enum AttrCommand {
     },
     /// List the custom attributes
     List,
+    /// Remove a custom attribute and every user's value of it
+    Drop { name: String },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

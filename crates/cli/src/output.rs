@@ -2,7 +2,10 @@
 
 use std::io::{IsTerminal, Write};
 
-use roster_workspace::{AttributeView, Error, Progress, UserPageView, UserView};
+use roster_workspace::{
+    ActionView, AttributeView, AuditPageView, BulkActionView, Error, GroupView, OnboardingView, Progress, RoleView, SessionView,
+    UserGroupsView, UserPageView, UserView,
+};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +68,7 @@ impl Out {
             return Ok(());
         }
         let header = ["", "USERNAME", "EMAIL", "NAME", "PHONE", "STATUS"];
-        let rows: Vec<[String; 6]> = page
+        let rows: Vec<Vec<String>> = page
             .users
             .iter()
             .map(|u| {
@@ -77,26 +80,133 @@ impl Out {
                     u.phone.clone().unwrap_or_default(),
                     u.status.to_owned(),
                 ]
+                .into()
             })
             .collect();
-        let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0);
-        let widths: Vec<usize> = (0..header.len()).map(width).collect();
-        let mut out = std::io::stdout().lock();
-        let line = |cells: &[&str]| -> String {
-            cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_owned()
-        };
-        let _ = writeln!(out, "{}", line(&header));
-        for r in &rows {
-            let cells: Vec<&str> = r.iter().map(String::as_str).collect();
-            let _ = writeln!(out, "{}", line(&cells));
-        }
+        table(&header, &rows);
         if rows.is_empty() {
-            let _ = writeln!(out, "(no users)");
+            println!("(no users)");
         }
-        drop(out);
         eprintln!("● onboarded  ○ not onboarded (no password yet)");
         if let Some(next) = &page.next {
             eprintln!("More: add --after {next}");
+        }
+        Ok(())
+    }
+
+    /// What a per-user action did, and how to undo it.
+    pub fn action(self, a: &ActionView) -> Result<(), Error> {
+        if self.json {
+            print_json(a);
+            return Ok(());
+        }
+        println!("{}", a.message);
+        if let Some(seq) = a.undo {
+            eprintln!("Undo: roster user undo {seq}");
+        }
+        Ok(())
+    }
+
+    pub fn bulk(self, b: &BulkActionView) -> Result<(), Error> {
+        self.info(b, |b| b.message.clone())
+    }
+
+    pub fn user_groups(self, v: &UserGroupsView) -> Result<(), Error> {
+        if self.json {
+            print_json(v);
+            return Ok(());
+        }
+        println!("{} is a member of:", v.username);
+        group_table(&v.member_of);
+        println!("\nCan be assigned to:");
+        group_table(&v.available);
+        Ok(())
+    }
+
+    pub fn groups(self, groups: &[GroupView]) -> Result<(), Error> {
+        if self.json {
+            print_json(groups);
+            return Ok(());
+        }
+        group_table(groups);
+        Ok(())
+    }
+
+    /// A group and a page of its members: `{"group": …, "users": […], "next": CURSOR|null}`.
+    pub fn group_page(self, group: &GroupView, page: &UserPageView) -> Result<(), Error> {
+        if self.json {
+            print_json(&serde_json::json!({ "group": group, "users": page.users, "next": page.next }));
+            return Ok(());
+        }
+        let description = if group.description.is_empty() { String::new() } else { format!(": {}", group.description) };
+        println!("{} ({} members){description}\n", group.name, group.members);
+        self.user_page(page)
+    }
+
+    pub fn roles(self, roles: &[RoleView]) -> Result<(), Error> {
+        if self.json {
+            print_json(roles);
+            return Ok(());
+        }
+        if roles.is_empty() {
+            println!("No roles. Add one with: roster role add NAME");
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> = roles.iter().map(|r| vec![r.name.clone(), r.users.to_string(), r.description.clone()]).collect();
+        table(&["ROLE", "USERS", "DESCRIPTION"], &rows);
+        Ok(())
+    }
+
+    pub fn sessions(self, sessions: &[SessionView]) -> Result<(), Error> {
+        if self.json {
+            print_json(sessions);
+            return Ok(());
+        }
+        if sessions.is_empty() {
+            println!("No active sessions");
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> = sessions
+            .iter()
+            .map(|s| vec![s.id.clone(), s.device.clone(), s.ip.clone(), s.user_agent.clone(), s.started_at.clone(), s.last_seen_at.clone()])
+            .collect();
+        table(&["ID", "DEVICE", "IP", "USER AGENT", "STARTED", "LAST SEEN"], &rows);
+        Ok(())
+    }
+
+    pub fn onboarding(self, s: &OnboardingView) -> Result<(), Error> {
+        if self.json {
+            print_json(s);
+            return Ok(());
+        }
+        println!("Users          {}", s.total);
+        println!("Onboarded      {}", s.onboarded);
+        println!("Not onboarded  {}", s.not_onboarded);
+        println!("Disabled       {}", s.disabled);
+        println!("\nNot onboarded, waiting for:");
+        let max = s.waiting.iter().map(|b| b.count).max().unwrap_or(0).max(1);
+        let label = s.waiting.iter().map(|b| b.bucket.chars().count()).max().unwrap_or(0);
+        for b in &s.waiting {
+            let bar = "█".repeat(((b.count * 30).div_ceil(max)) as usize);
+            println!("  {:<label$}  {:>7}  {bar}", b.bucket, b.count);
+        }
+        Ok(())
+    }
+
+    pub fn audit(self, page: &AuditPageView) -> Result<(), Error> {
+        if self.json {
+            print_json(page);
+        } else {
+            if page.entries.is_empty() {
+                println!("(no audit entries)");
+            }
+            for e in &page.entries {
+                let at = e.at.get(..19).unwrap_or(&e.at).replace('T', " ");
+                println!("#{:<6} {at}  {}  {}  {}", e.seq, e.actor, e.action, e.summary);
+            }
+        }
+        if let Some(next) = page.next {
+            eprintln!("More: --before {next}");
         }
         Ok(())
     }
@@ -113,6 +223,29 @@ impl Out {
             println!("{:<24} {:<8}{}", a.name, a.kind, if a.required { " required" } else { "" });
         }
         Ok(())
+    }
+}
+
+fn group_table(groups: &[GroupView]) {
+    if groups.is_empty() {
+        println!("(no groups)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = groups.iter().map(|g| vec![g.name.clone(), g.members.to_string(), g.description.clone()]).collect();
+    table(&["GROUP", "MEMBERS", "DESCRIPTION"], &rows);
+}
+
+/// Columns as wide as their widest cell, two spaces apart, a header line first.
+fn table(header: &[&str], rows: &[Vec<String>]) {
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+        cells.zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_owned()
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", line(&mut header.iter().copied()));
+    for r in rows {
+        let _ = writeln!(out, "{}", line(&mut r.iter().map(String::as_str)));
     }
 }
 

@@ -1,40 +1,14 @@
-//! One function per subcommand: read the arguments, call one workspace function, print.
+//! `roster user …`: the profile, and every per-user action of the row's "Select" menu.
 
 use std::io::BufRead;
 
 use roster_core::Secret;
-use roster_workspace::{AttributeInput, Error, ErrorCode, UserEditInput, UserInput, UserListQuery, Workspace};
+use roster_workspace::{AttributeInput, BulkActionInput, Error, ErrorCode, UserEditInput, UserInput, UserListQuery, Workspace};
 
-use crate::args::{AttrCommand, Cli, Command, SortArg, StatusArg, UserCommand, YesNo};
-use crate::output::{self, Out};
+use crate::args::{BulkArg, SortArg, StatusArg, UserCommand, YesNo};
+use crate::output::Out;
 
-pub fn run(cli: &Cli) -> Result<(), Error> {
-    let mut ws = Workspace::open(&Workspace::resolve_path(cli.workspace.as_deref()))?;
-    let out = Out { json: cli.json };
-    match &cli.command {
-        Command::Init => out.info(&ws.info()?, |i| format!("Workspace ready: {} ({} users)", i.path, i.user_count)),
-        Command::User(cmd) => user(&mut ws, cmd, out),
-        Command::Attr(AttrCommand::Define { name, kind, required }) => {
-            let kind = format!("{kind:?}").to_lowercase();
-            let view = ws.define_attribute(name, &kind, *required)?;
-            out.info(&view, |v| format!("Defined {} ({}{})", v.name, v.kind, if v.required { ", required" } else { "" }))
-        }
-        Command::Attr(AttrCommand::List) => out.attributes(&ws.list_attributes()?),
-        Command::Demo { users, seed } => {
-            let bar = output::ProgressBar::new(!cli.json, "Adding demo users");
-            let summary = ws.seed_demo(*users, *seed, &bar)?;
-            bar.finish();
-            out.info(&summary, |s| {
-                format!(
-                    "Added {} demo users ({} not onboarded, {} disabled), {} groups, {} roles, {} sessions. Onboarded demo users' password: {}",
-                    s.users, s.not_onboarded, s.disabled, s.groups, s.roles, s.sessions, roster_workspace::DEMO_PASSWORD
-                )
-            })
-        }
-    }
-}
-
-fn user(ws: &mut Workspace, cmd: &UserCommand, out: Out) -> Result<(), Error> {
+pub fn run(ws: &mut Workspace, cmd: &UserCommand, out: Out) -> Result<(), Error> {
     match cmd {
         UserCommand::Add { username, email, profile, password_stdin } => {
             let input = UserInput {
@@ -94,6 +68,37 @@ fn user(ws: &mut Workspace, cmd: &UserCommand, out: Out) -> Result<(), Error> {
             let v = ws.delete_user(username)?;
             out.info(&v, |v| format!("Deleted {} <{}>", v.username, v.email))
         }
+        UserCommand::Groups { username } => out.user_groups(&ws.user_groups(username)?),
+        UserCommand::Assign { username, groups } => out.action(&ws.assign_groups(username, groups)?),
+        UserCommand::Unassign { username, groups } => out.action(&ws.unassign_groups(username, groups)?),
+        UserCommand::SecondFactor { username, method } => out.action(&ws.set_second_factor(username, method)?),
+        UserCommand::RemoveIdentity { username } => out.action(&ws.remove_identity(username)?),
+        UserCommand::ResetPassword { username } => out.action(&ws.send_password_reset(username)?),
+        UserCommand::ExpirePassword { username, at, clear: _ } => out.action(&ws.expire_password(username, at.as_deref())?),
+        UserCommand::ResetMfa { username } => out.action(&ws.reset_mfa(username)?),
+        UserCommand::DeviceLimit { username, limit, default: _ } => out.action(&ws.set_device_limit(username, limit.as_deref())?),
+        UserCommand::Disable { username } => out.action(&ws.disable_user(username)?),
+        UserCommand::Enable { username } => out.action(&ws.enable_user(username)?),
+        UserCommand::Sessions { username } => out.sessions(&ws.sessions(username)?),
+        UserCommand::RevokeSession { username, id, all: _ } => out.action(&ws.revoke_sessions(username, id.as_deref())?),
+        UserCommand::Role { username, add, remove } => out.action(&ws.change_roles(username, add, remove)?),
+        UserCommand::Undo { seq } => out.action(&ws.undo(*seq)?),
+        UserCommand::Bulk { action, usernames, group, yes_count } => {
+            let action = BulkActionInput { kind: bulk_kind(*action).to_owned(), group: group.clone() }.parse()?;
+            out.bulk(&ws.apply_to_users(usernames, action, *yes_count)?)
+        }
+    }
+}
+
+/// The services' name of a multi-select action.
+fn bulk_kind(a: BulkArg) -> &'static str {
+    match a {
+        BulkArg::Disable => "disable",
+        BulkArg::Enable => "enable",
+        BulkArg::Delete => "delete",
+        BulkArg::AssignGroup => "assign_group",
+        BulkArg::RemoveFromGroup => "remove_from_group",
+        BulkArg::SendActivationMail => "send_activation_mail",
     }
 }
 
