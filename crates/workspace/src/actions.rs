@@ -361,8 +361,9 @@ impl Workspace {
             BulkAction::Disable => "Disabled".to_owned(),
             BulkAction::Enable => "Enabled".to_owned(),
             BulkAction::Delete => "Deleted".to_owned(),
-            BulkAction::AssignGroup(g) => format!("Added to {g}:"),
-            BulkAction::RemoveFromGroup(g) => format!("Removed from {g}:"),
+            // The group's stored name, not the spelling the admin typed.
+            BulkAction::AssignGroup(_) => format!("Added to {}:", group.as_ref().expect("resolved above")),
+            BulkAction::RemoveFromGroup(_) => format!("Removed from {}:", group.as_ref().expect("resolved above")),
             BulkAction::SendActivationMail => unreachable!("refused above"),
         };
         let mut message = format!("{verb} {} {}", changed.len(), if changed.len() == 1 { "user" } else { "users" });

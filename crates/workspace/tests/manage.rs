@@ -152,7 +152,8 @@ fn multi_select_is_all_or_nothing_and_big_deletes_need_the_count() {
     let again = ws.apply_to_users(&names[..4], BulkAction::Disable, None).unwrap();
     assert_eq!(again.message, "Disabled 1 user (3 already so)");
     ws.add_group("Temps", "").unwrap();
-    ws.apply_to_users(&names[..5], BulkAction::AssignGroup("temps".into()), None).unwrap();
+    let assigned = ws.apply_to_users(&names[..5], BulkAction::AssignGroup("temps".into()), None).unwrap();
+    assert_eq!(assigned.message, "Added to Temps: 5 users", "the group as stored, not as typed");
     assert_eq!(ws.group_view("Temps").unwrap().members, 5);
     ws.apply_to_users(&names[..2], BulkAction::RemoveFromGroup("Temps".into()), None).unwrap();
     assert_eq!(ws.group_view("Temps").unwrap().members, 3);
