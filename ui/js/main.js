@@ -1,5 +1,6 @@
 // Starts the app: the workspace header, then hash routing between views inside <main id="main">.
-// Routes: #/users (the list, also the default), #/users/new, #/users/<username>/edit.
+// Routes: #/users (the list, also the default), #/users/new, #/users/<username>/edit,
+// #/onboarding (the Users area's second tab), #/groups, #/groups/<name>, #/roles, #/attributes, #/audit.
 // To add a section: a nav link in index.html with data-section, a route below, a view module.
 import { el } from "./dom.js";
 import { announce, clearNotice } from "./notice.js";
@@ -7,6 +8,12 @@ import { refreshWorkspace } from "./workspace.js";
 import { startUserForm } from "./components/user-form.js";
 import { initialListState, startUsersList } from "./components/users-list.js";
 import { startWorkspaceHeader } from "./components/workspace-header.js";
+import { startAttributesView } from "./components/attributes-view.js";
+import { startAuditView } from "./components/audit-view.js";
+import { startGroupDetailView, startGroupsView } from "./components/groups-view.js";
+import { startOnboardingView } from "./components/onboarding-view.js";
+import { startRolesView } from "./components/roles-view.js";
+import { withUsersTabs } from "./components/tabs.js";
 
 const DEFAULT_ROUTE = "#/users";
 
@@ -14,6 +21,12 @@ const ROUTES = [
   { pattern: /^#\/users\/?$/, section: "users", start: usersView },
   { pattern: /^#\/users\/new$/, section: "users", start: () => userFormView("add") },
   { pattern: /^#\/users\/([^/]+)\/edit$/, section: "users", start: (m) => userFormView("edit", decodeURIComponent(m[1])) },
+  { pattern: /^#\/onboarding\/?$/, section: "users", start: () => sectionView("onboarding", startOnboardingView, { tabs: "onboarding" }) },
+  { pattern: /^#\/groups\/?$/, section: "groups", start: () => sectionView("groups", startGroupsView) },
+  { pattern: /^#\/groups\/([^/]+)$/, section: "groups", start: (m) => sectionView("group", startGroupDetailView, { group: decodeURIComponent(m[1]) }) },
+  { pattern: /^#\/roles\/?$/, section: "roles", start: () => sectionView("roles", startRolesView) },
+  { pattern: /^#\/attributes\/?$/, section: "attributes", start: () => sectionView("attributes", startAttributesView) },
+  { pattern: /^#\/audit\/?$/, section: "audit", start: () => sectionView("audit", startAuditView) },
 ];
 
 const main = document.getElementById("main");
@@ -24,9 +37,18 @@ let returnFocus = null;
 
 function usersView() {
   const root = el("section", { class: "view view--users", dataset: { pageSize: "50" } });
-  main.replaceChildren(root);
+  main.replaceChildren(withUsersTabs("users", root));
   const view = startUsersList(root, listState);
   view.ready.then(() => restoreFocus(root));
+  return view;
+}
+
+/** A section's view (groups, roles, …) on a fresh root; `tabs` puts it under the Users area's tab strip. */
+function sectionView(name, start, { tabs, ...data } = {}) {
+  const root = el("section", { class: `view view--${name}`, dataset: data });
+  main.replaceChildren(tabs ? withUsersTabs(tabs, root) : root);
+  const view = start(root);
+  view.ready.then(() => { if (!main.contains(document.activeElement)) root.querySelector("h1")?.focus({ preventScroll: true }); });
   return view;
 }
 

@@ -18,6 +18,7 @@
 //! of markup is fixed in one place.
 
 mod users;
+mod screens;
 
 use roster_tests::desktop::Desktop;
 
