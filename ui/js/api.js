@@ -3,7 +3,7 @@
 
 /** Error codes the shell can return (docs/ipc.md); `internal` also covers anything unexpected. */
 export const ERROR_CODES = Object.freeze([
-  "validation", "not_found", "conflict", "stale", "usage", "workspace", "internal",
+  "validation", "not_found", "conflict", "stale", "usage", "not_configured", "workspace", "internal",
 ]);
 
 /**

@@ -139,7 +139,7 @@ impl Out {
             return Ok(());
         }
         let description = if group.description.is_empty() { String::new() } else { format!(": {}", group.description) };
-        println!("{} ({} members){description}\n", group.name, group.members);
+        println!("{} ({}){description}\n", group.name, count(group.members, "member", "members"));
         self.user_page(page)
     }
 
@@ -304,4 +304,9 @@ impl Progress for ProgressBar {
             b.set_position(done);
         }
     }
+}
+
+/// "1 member", "3 members".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

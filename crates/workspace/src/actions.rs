@@ -389,7 +389,7 @@ fn expiry_definition() -> roster_core::AttributeDefinition {
 pub(crate) fn mail_not_configured(what: &str) -> Error {
     Error::new(
         ErrorCode::NotConfigured,
-        format!("Mail is not configured, so Roster cannot {what}. Set up mail first (Settings → Mail, or roster mail setup)."),
+        format!("Mail is not configured yet, so Roster cannot {what}."),
     )
 }
 

@@ -22,10 +22,15 @@ impl Workspace {
         }
         let users = r.user_count()?;
         if required && users > 0 {
-            return Err(Error::new(
-                ErrorCode::Validation,
-                format!("{name} cannot be required: {users} existing users have no value for it. Define it as optional, fill it in, then make it required."),
-            ));
+            let message = format!(
+                "{name} cannot be required yet: {} no value for it. Define it as optional, fill it in, then make it required.",
+                crate::views::count(users, "existing user has", "existing users have")
+            );
+            return Err(Error {
+                code: ErrorCode::Validation,
+                fields: vec![crate::FieldProblem { field: "required".into(), code: "invalid_value".into(), message: message.clone() }],
+                message,
+            });
         }
         let def = AttributeDefinition { name, kind, required };
         let view = AttributeView::from(&def);

@@ -57,7 +57,7 @@ impl Workspace {
     pub fn delete_group(&mut self, name: &str) -> Result<GroupView, Error> {
         let group = self.group_view(name)?;
         let gname = GroupName::parse(&group.name).map_err(|e| Error::new(ErrorCode::Internal, e.message))?;
-        let summary = format!("Deleted group {} ({} members removed from it)", group.name, group.members);
+        let summary = format!("Deleted group {} ({} removed from it)", group.name, crate::views::count(group.members, "member", "members"));
         self.write_audited(AuditEntity::Group, &group.id.clone(), &group.name.clone(), "delete", &summary, |w| {
             w.delete_group(&gname)?;
             Ok(())
@@ -103,7 +103,7 @@ impl Workspace {
     pub fn delete_role(&mut self, name: &str) -> Result<RoleView, Error> {
         let role = self.find_role(name)?.ok_or_else(|| no_role(name))?;
         let rname = RoleName::parse(&role.name).map_err(|e| Error::new(ErrorCode::Internal, e.message))?;
-        let summary = format!("Deleted role {} (held by {} users)", role.name, role.users);
+        let summary = format!("Deleted role {} (held by {})", role.name, crate::views::count(role.users, "user", "users"));
         self.write_audited(AuditEntity::Role, &role.name.clone(), &role.name.clone(), "delete", &summary, |w| {
             w.delete_role(&rname)?;
             Ok(())

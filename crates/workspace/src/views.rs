@@ -62,6 +62,11 @@ pub struct UserView {
     pub version: u64,
 }
 
+/// "1 user", "3 users".
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub(crate) fn rfc3339(t: roster_core::Timestamp) -> String {
     t.format(&Rfc3339).expect("UTC timestamps format as RFC 3339")
 }

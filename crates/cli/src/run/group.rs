@@ -3,7 +3,7 @@
 use roster_workspace::{Error, UserListQuery, Workspace};
 
 use crate::args::GroupCommand;
-use crate::output::Out;
+use crate::output::{count, Out};
 
 pub fn run(ws: &mut Workspace, cmd: &GroupCommand, out: Out) -> Result<(), Error> {
     match cmd {
@@ -23,11 +23,11 @@ pub fn run(ws: &mut Workspace, cmd: &GroupCommand, out: Out) -> Result<(), Error
         }
         GroupCommand::Delete { name } => {
             let group = ws.delete_group(name)?;
-            out.info(&group, |g| format!("Deleted group {} ({} members removed from it; the users stay)", g.name, g.members))
+            out.info(&group, |g| format!("Deleted group {} ({} removed from it; the users stay)", g.name, count(g.members, "member", "members")))
         }
         GroupCommand::Members { name, add, remove } => {
             let group = ws.change_group_members(name, add, remove)?;
-            out.info(&group, |g| format!("Group {} has {} members", g.name, g.members))
+            out.info(&group, |g| format!("Group {} has {}", g.name, count(g.members, "member", "members")))
         }
     }
 }
