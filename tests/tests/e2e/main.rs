@@ -17,6 +17,7 @@
 //! One module per screen or feature; helpers that know the UI's structure live here, so a change
 //! of markup is fixed in one place.
 
+mod actions;
 mod users;
 mod screens;
 

@@ -1,17 +1,24 @@
-// The Users screen: search, filters, a sortable table of users, keyset paging.
+// The Users screen: search, filters, a sortable table of users, keyset paging; per row a
+// checkbox (multi-select, acted on by the bulk bar) and a "Select" menu of the user actions.
 // Started on an empty root element; `data-page-size` sets the page size (default 50).
-import { listUsers } from "../api.js";
+import { listUsers, undo } from "../api.js";
 import { el, replaceChildren } from "../dom.js";
 import { formatCount, formatDate, formatDateTime } from "../format.js";
 import { debounce } from "../timing.js";
-import { currentWorkspace } from "../workspace.js";
+import { currentWorkspace, refreshWorkspace } from "../workspace.js";
+import { openDialog, openedDialog } from "./action-dialog.js";
 import { ONBOARD_LABELS, sortIcon, userIcon } from "./icons.js";
+import { announceOutcome } from "./undo-notice.js";
+import { menuEntries, runUserAction } from "./user-actions.js";
+import { closeMenus, menuButton } from "./user-menu.js";
+import { BulkActions } from "./users-bulk.js";
 
 const SEARCH_DELAY_MS = 200;
 
 /**
- * Table columns in display order. `key` names the CSS width class (col-<key>) and cell class;
- * `sort` is the list_users sort key of sortable columns.
+ * The data columns in display order (after the row checkbox, before the Actions column).
+ * `key` names the CSS width class (col-<key>) and cell class; `sort` is the list_users sort key
+ * of sortable columns.
  */
 const COLUMNS = [
   { key: "email", label: "Email", sort: "email", cell: emailCell },
@@ -56,11 +63,20 @@ class UsersList {
     this.next = null;
     this.loading = false;
     this.searchLater = debounce(() => this.#restart(), SEARCH_DELAY_MS);
+    /** @type {Map<string, object>} the shown page's users by username */
+    this.users = new Map();
+    this.lastChecked = null; // for Shift+click ranges
+    this.bulk = new BulkActions({
+      visible: () => [...this.users.keys()],
+      changed: () => this.#syncChecks(),
+      done: (outcome) => this.#afterBulk(outcome),
+    });
     this.#build();
   }
 
   destroy() {
     this.searchLater.cancel();
+    closeMenus();
     this.#requestId += 1; // responses still in flight are ignored
   }
 
@@ -87,11 +103,21 @@ class UsersList {
         ? el("button", { type: "button", class: "sort-button", dataset: { sort: col.sort }, on: { click: () => this.#sortBy(col) } },
           el("span", { text: col.label }), sortIcon(null))
         : col.label));
-    this.tbody = el("tbody");
-    this.table = el("table", { id: "users-table", class: "table" },
+    this.selectAll = el("input", {
+      id: "select-all-rows", type: "checkbox", class: "row-check-all", "aria-label": "Select all users on this page",
+      on: { change: () => this.#selectPage(this.selectAll.checked) },
+    });
+    this.tbody = el("tbody", { on: { click: (e) => this.#onRowCheckClick(e) } });
+    this.table = el("table", { id: "users-table", class: "table table--users" },
       this.caption,
-      el("colgroup", {}, COLUMNS.map((col) => el("col", { class: `col-${col.key}` }))),
-      el("thead", {}, el("tr", {}, this.headerCells)),
+      el("colgroup", {},
+        el("col", { class: "col-check" }),
+        COLUMNS.map((col) => el("col", { class: `col-${col.key}` })),
+        el("col", { class: "col-actions" })),
+      el("thead", {}, el("tr", {},
+        el("th", { scope: "col", class: "cell-check" }, el("label", { class: "check-hit" }, this.selectAll)),
+        this.headerCells,
+        el("th", { scope: "col", class: "cell-actions", text: "Actions" }))),
       this.tbody);
     this.message = el("div", { class: "list-message", hidden: true });
     this.problem = el("div", { class: "banner banner--error", role: "alert", hidden: true });
@@ -109,6 +135,7 @@ class UsersList {
         labelled("status-filter", "Status", this.statusFilter),
         labelled("onboarded-filter", "Onboarding", this.onboardedFilter),
         el("div", { class: "pager" }, this.status, this.prev, this.nextButton)),
+      this.bulk.root,
       this.problem,
       this.tableWrap,
       legend());
@@ -144,6 +171,7 @@ class UsersList {
   /** Fetches the current page and renders it; stale responses (a newer request started) are dropped. */
   async load() {
     const id = ++this.#requestId;
+    closeMenus();
     this.loading = true;
     this.table.setAttribute("aria-busy", "true");
     try {
@@ -205,9 +233,21 @@ class UsersList {
   }
 
   #renderRows(users) {
+    this.users = new Map(users.map((u) => [u.username, u]));
     const rows = users.map((user) => el("tr", { dataset: { username: user.username } },
-      COLUMNS.map((col) => el("td", { class: `cell-${col.key}` }, col.cell(user)))));
+      el("td", { class: "cell-check" }, el("label", { class: "check-hit" },
+        el("input", {
+          type: "checkbox", class: "row-check", value: user.username, "aria-label": `Select ${user.username}`,
+        }))),
+      COLUMNS.map((col) => el("td", { class: `cell-${col.key}` }, col.cell(user))),
+      el("td", { class: "cell-actions" }, menuButton({
+        username: user.username,
+        items: () => menuEntries(this.users.get(user.username) ?? user),
+        onChoose: (action) => this.#act(action, user.username),
+      }))));
     this.tbody.replaceChildren(...rows);
+    this.#syncChecks();
+    this.bulk.update();
     const empty = users.length === 0;
     this.message.hidden = !empty; // shown under the column headings, which stay in place
     if (empty) this.#renderEmpty();
@@ -256,6 +296,96 @@ class UsersList {
     this.onboardedFilter.value = "";
     this.search.focus();
     this.#restart();
+  }
+
+  // ---- Row actions (the Select menu) ------------------------------------------------------------
+
+  #act(action, username) {
+    const user = this.users.get(username);
+    if (!user) return;
+    runUserAction(action, user, {
+      done: (outcome) => this.#afterAction(outcome),
+      returnFocus: () => this.#selectButton(username) ?? this.root.querySelector("h1"),
+    });
+  }
+
+  /** The row's Select button, if the row is shown. */
+  #selectButton(username) {
+    return [...this.tbody.querySelectorAll("button.row-select")].find((b) => b.dataset.username === username) ?? null;
+  }
+
+  /** After an action: show the list as it is now, put focus back on the row, say what happened. */
+  async #afterAction({ message, undo: seq = null, username, deleted = false, refresh = true }) {
+    announceOutcome(message, { undo: seq, onUndo: (s, button) => this.#undo(s, button) });
+    if (!refresh) return;
+    if (deleted) {
+      this.bulk.set([username], false);
+      await refreshWorkspace().catch(() => {});
+    }
+    await this.load();
+    this.#focusAfter(username);
+  }
+
+  /** Focus to the row's Select button (or the heading when the row is gone), unless a dialog is open. */
+  #focusAfter(username) {
+    if (openedDialog() || !this.root.isConnected) return;
+    (this.#selectButton(username) ?? this.root.querySelector("h1"))?.focus();
+  }
+
+  async #undo(seq, button) {
+    try {
+      const result = await undo(seq);
+      announceOutcome(result.message);
+      await this.load();
+      this.#focusAfter(result.user.username);
+    } catch (error) {
+      button.removeAttribute("aria-disabled");
+      openDialog({ title: "Could not undo", cancelLabel: "Close", returnFocus: () => button }).showError(error);
+    }
+  }
+
+  // ---- Multi-select -------------------------------------------------------------------------------
+
+  /** Ticks or unticks every row of the page. */
+  #selectPage(on) {
+    this.bulk.set([...this.users.keys()], on);
+    this.#syncChecks();
+  }
+
+  /** A row checkbox was clicked; Shift+click ticks (or unticks) the range from the last one clicked. */
+  #onRowCheckClick(event) {
+    const box = event.target.closest?.("input.row-check");
+    if (!box) return;
+    const boxes = [...this.tbody.querySelectorAll("input.row-check")];
+    const at = boxes.indexOf(box);
+    const from = event.shiftKey && this.lastChecked ? boxes.findIndex((b) => b.value === this.lastChecked) : -1;
+    const range = from >= 0 ? boxes.slice(Math.min(from, at), Math.max(from, at) + 1) : [box];
+    this.bulk.set(range.map((b) => b.value), box.checked);
+    this.lastChecked = box.value;
+    this.#syncChecks();
+  }
+
+  /** Row checkboxes, row highlight and the page checkbox (ticked, mixed or not) follow the selection. */
+  #syncChecks() {
+    let ticked = 0;
+    for (const box of this.tbody.querySelectorAll("input.row-check")) {
+      const on = this.bulk.has(box.value);
+      box.checked = on;
+      box.closest("tr").classList.toggle("is-selected", on);
+      if (on) ticked += 1;
+    }
+    const n = this.users.size;
+    this.selectAll.disabled = n === 0;
+    this.selectAll.checked = n > 0 && ticked === n;
+    this.selectAll.indeterminate = ticked > 0 && ticked < n;
+  }
+
+  /** After the bulk bar applied an action: the list as it is now, and what happened. */
+  async #afterBulk({ message, deleted }) {
+    announceOutcome(message);
+    if (deleted) await refreshWorkspace().catch(() => {});
+    await this.load();
+    if (!openedDialog()) this.selectAll.focus();
   }
 
   #renderProblem(error) {
