@@ -31,7 +31,7 @@ impl Workspace {
         let now = self.clock.now();
         let Some(next) = action.apply(&current, now) else {
             return Ok(ActionView {
-                message: format!("Nothing to change: {}", action.done_message(&current)),
+                message: format!("Nothing to change for {}", current.email),
                 user: UserView::from(&current),
                 undo: None,
             });
@@ -248,9 +248,11 @@ impl Workspace {
         let now = self.clock.now();
         let actor = self.actor.clone();
         let before: Vec<SessionView> = sessions.iter().filter(|s| id.is_none_or(|i| s.id == i)).map(SessionView::from).collect();
-        let message = match id {
-            Some(_) => format!("Revoked a session of {}", user.email),
-            None => format!("Revoked all {} sessions of {}", before.len(), user.email),
+        let message = match (id, before.len()) {
+            (Some(_), _) => format!("Revoked a session of {}", user.email),
+            (None, 0) => format!("{} had no active sessions", user.email),
+            (None, 1) => format!("Revoked the only session of {}", user.email),
+            (None, n) => format!("Revoked all {n} sessions of {}", user.email),
         };
         self.store.write(|w| {
             w.delete_sessions(&user.id, id)?;

@@ -46,7 +46,7 @@ export function confirmDialog({ title, body, confirmLabel, danger = true }) {
       ...[body].flat().map((text) => el("p", { class: "modal__text", text })),
       el("div", { class: "modal__actions" },
         el("button", {
-          id: "confirm-ok", type: "button", class: `button${danger ? " button--destructive" : ""}`, text: confirmLabel,
+          id: "confirm-ok", type: "button", class: `button${danger ? " button--danger" : ""}`, text: confirmLabel,
           on: { click: () => close(true) },
         }),
         cancel));
