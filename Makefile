@@ -1,7 +1,7 @@
 # Everyday commands. Each is a thin wrapper around a script in scripts/, which CI uses too.
 #
-#   make app                          run the desktop app on the default workspace
-#   make app WORKSPACE=path.roster    ... on another workspace file
+#   make app                          build and open the desktop app on the default workspace
+#   make app WORKSPACE=path.roster    ... on another workspace file (scripts/app --workspace PATH)
 #   make test                         the whole suite, as CI runs it (installs what is missing)
 #   make test ARGS="-p roster-tests --test e2e"   ... passing arguments to cargo test
 #   make bench ARGS="--help"          the benchmark (release build)
@@ -14,8 +14,7 @@ WORKSPACE ?=
 .PHONY: app test bench setup
 
 app:
-	scripts/setup
-	cargo run -p roster-desktop$(if $(WORKSPACE), -- --workspace "$(WORKSPACE)")
+	scripts/app$(if $(WORKSPACE), --workspace "$(WORKSPACE)")
 
 test:
 	scripts/test $(ARGS)
