@@ -1,67 +1,16 @@
 //! The CLI contract, checked by running the real `roster` binary on real workspace files.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::path::Path;
+use std::process::Command;
+
+use common::{code, stderr, Ws};
 use serde_json::Value;
 
-struct Ws {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl Ws {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.roster");
-        Self { _dir: dir, path }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_with_stdin(args, None)
-    }
-
-    fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
-            .arg("--workspace")
-            .arg(&self.path)
-            .args(args)
-            .env_remove("ROSTER_WORKSPACE")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut pipe = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            pipe.write_all(s.as_bytes()).unwrap();
-        }
-        drop(pipe);
-        child.wait_with_output().unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.run(&all);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: stdout is not one JSON document ({e})"))
-    }
-
-    fn file_bytes(&self) -> Vec<u8> {
-        // Checkpoint-independent: what a reader of the workspace sees.
-        let out = self.json(&["user", "list", "--limit", "1000"]);
-        serde_json::to_vec(&out).unwrap()
-    }
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// What a reader of the workspace sees, to compare before and after a failed command.
+fn file_bytes(ws: &Ws) -> Vec<u8> {
+    serde_json::to_vec(&ws.json(&["user", "list", "--limit", "1000"])).unwrap()
 }
 
 #[test]
@@ -131,7 +80,7 @@ fn password_from_stdin_onboards_and_never_reaches_output() {
 fn validation_errors_name_every_field_exit_3_and_write_nothing() {
     let ws = Ws::new();
     ws.run(&["init"]);
-    let before = ws.file_bytes();
+    let before = file_bytes(&ws);
     let out = ws.run(&["user", "add", "--username", "bad name", "--email", "nope", "--phone", "12"]);
     assert_eq!(code(&out), 3);
     let lines: Vec<String> = stderr(&out).lines().map(str::to_owned).collect();
@@ -139,7 +88,7 @@ fn validation_errors_name_every_field_exit_3_and_write_nothing() {
     assert!(lines[0].starts_with("username: "), "{lines:?}");
     assert!(lines[1].starts_with("email: Enter an email address in the correct format"), "{lines:?}");
     assert!(lines[2].starts_with("phone: "), "{lines:?}");
-    assert_eq!(ws.file_bytes(), before, "a failed command writes nothing");
+    assert_eq!(file_bytes(&ws), before, "a failed command writes nothing");
 
     let out = ws.run(&["--json", "user", "add", "--username", "ok", "--email", "nope"]);
     assert_eq!(code(&out), 3);

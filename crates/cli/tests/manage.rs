@@ -2,100 +2,10 @@
 //! multi-select, attributes, onboarding statistics, the audit log and undo. Each test runs
 //! the real `roster` binary on its own workspace file.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use common::{code, stderr, stdout, Ws};
 use serde_json::{json, Value};
-
-struct Ws {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl Ws {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.roster");
-        Self { _dir: dir, path }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_with_stdin(args, None)
-    }
-
-    fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
-            .arg("--workspace")
-            .arg(&self.path)
-            .args(args)
-            .env_remove("ROSTER_WORKSPACE")
-            .env("USER", "tester")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut pipe = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            pipe.write_all(s.as_bytes()).unwrap();
-        }
-        drop(pipe);
-        child.wait_with_output().unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(&with_json(args));
-        assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: stdout is not one JSON document ({e})"))
-    }
-
-    /// Runs with --json, expects exit `code`, and returns the error's JSON from stderr.
-    fn fails(&self, code_wanted: i32, args: &[&str]) -> Value {
-        let out = self.run(&with_json(args));
-        assert_eq!(code(&out), code_wanted, "{args:?}: {}", stderr(&out));
-        assert!(out.stdout.is_empty(), "{args:?}: a failure prints nothing on stdout");
-        serde_json::from_slice(&out.stderr).unwrap_or_else(|e| panic!("{args:?}: stderr is not one JSON error ({e})"))
-    }
-
-    fn add(&self, name: &str) {
-        self.json(&["user", "add", "--username", name, "--email", &format!("{name}@example.com")]);
-    }
-
-    fn add_with_password(&self, name: &str) {
-        let out = self.run_with_stdin(
-            &["user", "add", "--username", name, "--email", &format!("{name}@example.com"), "--password-stdin"],
-            Some("correct horse battery\n"),
-        );
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
-    }
-
-    fn user(&self, name: &str) -> Value {
-        self.json(&["user", "show", name])
-    }
-
-    fn user_count(&self) -> usize {
-        self.json(&["user", "list", "--limit", "1000"])["users"].as_array().unwrap().len()
-    }
-}
-
-fn with_json<'a>(args: &[&'a str]) -> Vec<&'a str> {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    all
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn names(list: &Value) -> Vec<String> {
     list.as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap().to_owned()).collect()
