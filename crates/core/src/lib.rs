@@ -10,6 +10,7 @@
 mod action;
 mod attribute;
 mod audit;
+pub mod bulk;
 mod email;
 mod field;
 mod group;
