@@ -42,6 +42,7 @@ fn summary(bytes: &[u8]) -> String {
 /// File → expected outcome: `file=[codes]` for a refused file, else the ok rows, the row
 /// problems by code and the warnings in order.
 const EXPECTED: &[(&str, &str)] = &[
+    ("action_without_email_column.csv", r#"file=["missing_column"]"#),
     ("binary.bin", r#"file=["binary"]"#),
     ("blank_lines.csv", "ok=2 problems=[] warnings=[]"),
     ("bracketed_notes.csv", "ok=1 problems=[] warnings=[]"),
@@ -70,6 +71,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("tabs.tsv", "ok=2 problems=[] warnings=[]"),
     ("unknown_actions.csv", "ok=1 problems=[missing_cell×1,unknown_action×2] warnings=[]"),
     ("unknown_column.csv", "ok=1 problems=[] warnings=[unknown_column,unknown_column]"),
+    ("updates_only_no_email_column.csv", "ok=2 problems=[] warnings=[]"),
     ("utf16be_bom.csv", "ok=2 problems=[] warnings=[]"),
     ("utf16le_bom.csv", "ok=2 problems=[] warnings=[]"),
     ("utf8_bom.csv", "ok=2 problems=[] warnings=[]"),
@@ -253,6 +255,8 @@ fn exact_messages() {
     assert!(got.iter().any(|p| p.3 == "Password expiry must be a date as YYYY-MM-DD (got \"31/12/2026\")"));
     assert!(got.iter().any(|p| p.1 == "Groups" && p.3 == "A group name cannot contain | ; or control characters"));
 
+    let Err(fp) = prepare(&corpus("action_without_email_column.csv")) else { panic!() };
+    assert_eq!(fp[0].message, "The file has add or delete rows, so it needs an Email column");
     let Err(fp) = prepare(&corpus("duplicate_column.csv")) else { panic!() };
     assert_eq!(fp[0].message, "Columns \"Email\" and \"mail\" both give Email: keep one of them");
     let p = prepare(&corpus("unknown_column.csv")).unwrap();

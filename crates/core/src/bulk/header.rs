@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::read::CsvTable;
 use super::{FileProblem, Warning};
 use crate::attribute::AttributeDefinition;
 
@@ -160,6 +161,14 @@ impl Columns {
             columns.by_column.insert(column, i);
         }
         let has = |c: &Column| columns.by_column.contains_key(c);
+        if has(&Column::Action) {
+            // Roster's own layout: no stand-ins. Email is checked against the rows' actions
+            // by `missing_for_rows`.
+            if !has(&Column::Username) {
+                problems.push(FileProblem::new("missing_column", "The file needs a Username column: every row names its user by username"));
+            }
+            return (columns, warnings, problems);
+        }
         match (has(&Column::Username), has(&Column::Email)) {
             (false, true) => {
                 columns.username_from_email = true;
@@ -179,6 +188,23 @@ impl Columns {
             (true, true) => {}
         }
         (columns, warnings, problems)
+    }
+
+    /// A file with an Action column and no Email column cannot hold adds or deletes: one
+    /// file problem (not a problem on every row) when it does.
+    pub fn missing_for_rows(&self, table: &CsvTable) -> Vec<FileProblem> {
+        let (Some(action), false) = (self.index(&Column::Action), self.by_column.contains_key(&Column::Email)) else {
+            return Vec::new();
+        };
+        let needs_email = table.rows.iter().any(|r| {
+            let a = r.cells.get(action).map_or("", |c| c.trim());
+            a.eq_ignore_ascii_case("add") || a.eq_ignore_ascii_case("delete")
+        });
+        if needs_email {
+            vec![FileProblem::new("missing_column", "The file has add or delete rows, so it needs an Email column")]
+        } else {
+            Vec::new()
+        }
     }
 
     /// Index of `column` in a row, if the file has it.

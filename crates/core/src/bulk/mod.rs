@@ -27,9 +27,15 @@
 //! match ignoring case, spaces, underscores, hyphens, dots, bracketed or parenthesised notes
 //! and a trailing "Required", and vendor aliases (Entra, Google Workspace, Okta): see
 //! [`Columns::map`]. Entra's `Block sign in (Yes/No)` is read as Status inverted (Yes =
-//! disabled). Without an Action column every row is an add. Without a Username column the
-//! Email column is the username too (Google's templates have none); without an Email column
-//! the Username column is the email too (Entra's userPrincipalName); each with a warning.
+//! disabled). An unknown column is a warning and is ignored; two columns for one field are a
+//! file problem.
+//!
+//! Without an Action column every row is an add, as in vendor templates; then a missing
+//! Username column means the Email column is the username too (Google's templates have
+//! none), and a missing Email column means the Username column is the email too (Entra's
+//! userPrincipalName), each with a warning; with neither, a file problem. With an Action
+//! column (Roster's own layout) there are no stand-ins: no Username column is a file
+//! problem, and so is no Email column when any row is an add or a delete.
 //!
 //! # Cells
 //!
@@ -132,7 +138,8 @@ pub struct Prepared {
 /// it; everything else is in the result.
 pub fn prepare(bytes: &[u8], settings: &Settings, defs: &[AttributeDefinition]) -> Result<Prepared, Vec<FileProblem>> {
     let table = read(bytes).map_err(|p| vec![p])?;
-    let (columns, mut warnings, problems) = Columns::map(&table.headers, defs);
+    let (columns, mut warnings, mut problems) = Columns::map(&table.headers, defs);
+    problems.extend(columns.missing_for_rows(&table));
     if !problems.is_empty() {
         return Err(problems);
     }

@@ -1,5 +1,7 @@
 //! Bytes → decoded text → header and records.
 
+use std::borrow::Cow;
+
 use super::{FileProblem, Warning};
 
 /// The longest cell kept, in bytes of UTF-8. A longer one is dropped and its row gets a
@@ -122,26 +124,26 @@ pub fn read(bytes: &[u8]) -> Result<CsvTable, FileProblem> {
     Ok(CsvTable { encoding, bom, delimiter, headers, header_row, rows, warnings })
 }
 
-fn decode(bytes: &[u8]) -> Result<(String, &'static str, bool), FileProblem> {
+fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str, bool), FileProblem> {
     let bad = |name: &str| {
         FileProblem::new("invalid_encoding", format!("The file says it is {name} but is not: save it as CSV UTF-8 and try again"))
     };
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return std::str::from_utf8(rest).map(|s| (s.to_owned(), "UTF-8", true)).map_err(|_| bad("UTF-8"));
+        return std::str::from_utf8(rest).map(|s| (Cow::Borrowed(s), "UTF-8", true)).map_err(|_| bad("UTF-8"));
     }
     for (bom, enc) in [(&b"\xFF\xFE"[..], encoding_rs::UTF_16LE), (&b"\xFE\xFF"[..], encoding_rs::UTF_16BE)] {
         if let Some(rest) = bytes.strip_prefix(bom) {
             return enc
                 .decode_without_bom_handling_and_without_replacement(rest)
-                .map(|s| (s.into_owned(), enc.name(), true))
+                .map(|s| (s, enc.name(), true))
                 .ok_or_else(|| bad(enc.name()));
         }
     }
     match std::str::from_utf8(bytes) {
-        Ok(s) => Ok((s.to_owned(), "UTF-8", false)),
+        Ok(s) => Ok((Cow::Borrowed(s), "UTF-8", false)),
         Err(_) => {
             let (s, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-            Ok((s.into_owned(), "windows-1252", false))
+            Ok((s, "windows-1252", false))
         }
     }
 }

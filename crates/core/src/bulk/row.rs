@@ -39,7 +39,8 @@ impl Action {
         }
     }
 
-    fn parse(raw: &str) -> Option<Self> {
+    /// `add`, `update` or `delete` in any case.
+    pub fn parse(raw: &str) -> Option<Self> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "add" => Some(Self::Add),
             "update" => Some(Self::Update),
@@ -50,9 +51,10 @@ impl Action {
 }
 
 /// What an update row does to one optional field.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Change<T> {
     /// The cell was blank (or the file has no such column).
+    #[default]
     Keep,
     Set(T),
     /// The cell was `<clear>`.
@@ -489,10 +491,4 @@ struct Extras {
     second_factor: Option<SecondFactor>,
     device_limit: Change<DeviceLimit>,
     password_expiry: Change<Date>,
-}
-
-impl<T> Default for Change<T> {
-    fn default() -> Self {
-        Change::Keep
-    }
 }

@@ -85,3 +85,5 @@ w("invalid_fields.csv", H + "\n"
   "update,ok.user,,,,,,Sales|a\x07b,,,,101,31/12/2026,\n")
 w("no_user_columns.csv", "First Name,Last Name\nAlice,Liddell\n")
 w("excel_semicolon_crlf_bom_1252.csv", "Action;Username;Email;First Name;Last Name\r\nadd;jose;jose@example.com;José;Muñoz\r\n".encode("cp1252"))
+w("action_without_email_column.csv", "Action,Username,First Name\nadd,o1,Otto\nupdate,o2,Olga\n")
+w("updates_only_no_email_column.csv", "Action,Username,First Name,Status\nupdate,o1,Otto,disabled\nUPDATE,o2,,\n")
