@@ -67,6 +67,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("no_user_columns.csv", r#"file=["missing_column"]"#),
     ("okta_template.csv", "ok=2 problems=[] warnings=[unknown_column,unknown_column,unknown_column,unknown_column]"),
     ("quoted_newlines.csv", "ok=2 problems=[invalid_characters×1] warnings=[]"),
+    ("same_user_twice.csv", "ok=3 problems=[duplicate_in_file×2] warnings=[]"),
     ("semicolons.csv", "ok=2 problems=[] warnings=[]"),
     ("tabs.tsv", "ok=2 problems=[] warnings=[]"),
     ("unknown_actions.csv", "ok=1 problems=[missing_cell×1,unknown_action×2] warnings=[]"),
@@ -206,7 +207,7 @@ fn vendor_templates_import_as_they_are() {
 fn exact_messages() {
     let p = prepare(&corpus("duplicate_rows.csv")).unwrap();
     let got = problems(&p);
-    assert_eq!(got[0], (4, "Username".into(), "duplicate_in_file".into(), "Username \"ALICE\" is already added on row 2".into()));
+    assert_eq!(got[0], (4, "Username".into(), "duplicate_in_file".into(), "Username \"ALICE\" is already on row 2: a file changes each user once".into()));
     assert_eq!(got[1], (5, "Email".into(), "duplicate_in_file".into(), "Email \"Bob@Example.com\" is already added on row 3".into()));
     assert_eq!(got.len(), 4);
 
@@ -254,6 +255,15 @@ fn exact_messages() {
     );
     assert!(got.iter().any(|p| p.3 == "Password expiry must be a date as YYYY-MM-DD (got \"31/12/2026\")"));
     assert!(got.iter().any(|p| p.1 == "Groups" && p.3 == "A group name cannot contain | ; or control characters"));
+
+    let p = prepare(&corpus("same_user_twice.csv")).unwrap();
+    assert_eq!(
+        problems(&p),
+        vec![
+            (3, "Username".into(), "duplicate_in_file".into(), "Username \"T1\" is already on row 2: a file changes each user once".into()),
+            (5, "Username".into(), "duplicate_in_file".into(), "Username \"t2\" is already on row 4: a file changes each user once".into()),
+        ]
+    );
 
     let Err(fp) = prepare(&corpus("action_without_email_column.csv")) else { panic!() };
     assert_eq!(fp[0].message, "The file has add or delete rows, so it needs an Email column");

@@ -55,6 +55,10 @@
 //! - `Status`: active or disabled; `Second Factor`: none, totp, email_otp, sms_otp, push,
 //!   hardware_key; `Device Limit`: 1 to 100; `Password Expiry`: `YYYY-MM-DD`.
 //!
+//! - **Once per file**: a username may appear in one row only (whatever the actions), and an
+//!   email in one add only, ignoring case; a later row is a `duplicate_in_file` problem that
+//!   names the earlier row. (Whether a user exists already is the plan's question.)
+//!
 //! Every problem is a [`RowProblem`]: the spreadsheet row, the column as written in the file,
 //! a stable code ([`FieldCode::as_str`](crate::FieldCode::as_str) for field rules, or a bulk code
 //! such as `unknown_action`, `missing_cell`, `duplicate_in_file`) and a message. Every row is

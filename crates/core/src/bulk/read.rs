@@ -81,10 +81,10 @@ pub fn read(bytes: &[u8]) -> Result<CsvTable, FileProblem> {
         while matches!(bytes_of_text.get(start), Some(b'\r' | b'\n')) {
             start += 1;
         }
-        line += bytes_of_text[cursor..start].iter().filter(|&&b| b == b'\n').count();
+        line += line_breaks(&bytes_of_text[cursor..start]);
         cursor = start;
         let row = line.saturating_sub(extra_lines).max(1);
-        extra_lines += record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count()).sum::<usize>();
+        extra_lines += record.iter().map(line_breaks).sum::<usize>();
         // Bytes came from a String and the delimiters are ASCII: every field is UTF-8.
         let fields = record.iter().map(|f| String::from_utf8_lossy(f));
         if version_line && !seen_version {
@@ -92,7 +92,7 @@ pub fn read(bytes: &[u8]) -> Result<CsvTable, FileProblem> {
             continue;
         }
         match headers {
-            None => headers = Some((fields.map(|f| f.trim().to_owned()).collect(), row)),
+            None => headers = Some((fields.map(|f| f.trim().trim_start_matches('\u{FEFF}').trim().to_owned()).collect(), row)),
             Some(_) => {
                 let mut cells = Vec::with_capacity(record.len());
                 let mut too_long = Vec::new();
@@ -122,6 +122,11 @@ pub fn read(bytes: &[u8]) -> Result<CsvTable, FileProblem> {
         warnings.push(Warning::new("no_rows", "The file has a header but no rows: nothing to do"));
     }
     Ok(CsvTable { encoding, bom, delimiter, headers, header_row, rows, warnings })
+}
+
+/// Line breaks in `bytes`: LF, CRLF, or a lone CR (old Mac files).
+fn line_breaks(bytes: &[u8]) -> usize {
+    bytes.iter().enumerate().filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))).count()
 }
 
 fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, &'static str, bool), FileProblem> {
@@ -211,6 +216,12 @@ mod tests {
         assert_eq!(t.header_row, 1);
         assert_eq!(t.rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![2, 4], "blank line is row 3");
         assert_eq!(t.rows[0].cells[0], "a\nb\nc");
+    }
+
+    #[test]
+    fn lone_carriage_returns_count_as_lines() {
+        let t = read(b"Username,Email\r\ra,a@example.com\r\"b\rc\",x\rd,d@example.com\r").unwrap();
+        assert_eq!(t.rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![3, 4, 5]);
     }
 
     #[test]

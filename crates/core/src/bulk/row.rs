@@ -131,6 +131,7 @@ pub struct CheckedRow {
 
 /// Checks every row of `table`; see the [module documentation](super) for the rules.
 pub fn check_rows(table: &CsvTable, columns: &Columns, settings: &Settings, defs: &[AttributeDefinition]) -> Vec<CheckedRow> {
+    // Every username once per file (whatever the actions); every email once among adds.
     let mut usernames: HashMap<Username, usize> = HashMap::new();
     let mut emails: HashMap<Email, usize> = HashMap::new();
     let list_separators: &[char] = if table.delimiter == b';' { &['|'] } else { &['|', ';'] };
@@ -140,22 +141,34 @@ pub fn check_rows(table: &CsvTable, columns: &Columns, settings: &Settings, defs
         .map(|r| {
             let ctx = RowCtx { row: r, columns, settings, defs, list_separators, problems: Vec::new() };
             let mut checked = ctx.check();
-            // Duplicates among adds, case-insensitive; the later row names the earlier one.
-            if let Ok(ParsedRow::Add(add)) = &checked.result {
-                let mut dup = Vec::new();
-                if let Some(first) = usernames.get(&add.user.username) {
-                    dup.push(problem(r.row, columns.header_of(&username_column(columns)), "duplicate_in_file",
-                        format!("Username \"{}\" is already added on row {first}", add.user.username)));
+            // Duplicates, case-insensitive; the later row names the earlier one.
+            let (username, email) = match &checked.result {
+                Ok(ParsedRow::Add(add)) => (Some(&add.user.username), Some(&add.user.email)),
+                Ok(ParsedRow::Update(u)) => (Some(&u.username), None),
+                Ok(ParsedRow::Delete { username, .. }) => (Some(username), None),
+                Err(_) => (None, None),
+            };
+            let mut dup = Vec::new();
+            if let Some(username) = username {
+                match usernames.get(username) {
+                    Some(first) => dup.push(problem(r.row, columns.header_of(&username_column(columns)), "duplicate_in_file",
+                        format!("Username \"{username}\" is already on row {first}: a file changes each user once"))),
+                    None => {
+                        usernames.insert(username.clone(), r.row);
+                    }
                 }
-                if let Some(first) = emails.get(&add.user.email) {
-                    dup.push(problem(r.row, columns.header_of(&email_column(columns)), "duplicate_in_file",
-                        format!("Email \"{}\" is already added on row {first}", add.user.email)));
+            }
+            if let Some(email) = email {
+                match emails.get(email) {
+                    Some(first) => dup.push(problem(r.row, columns.header_of(&email_column(columns)), "duplicate_in_file",
+                        format!("Email \"{email}\" is already added on row {first}"))),
+                    None => {
+                        emails.insert(email.clone(), r.row);
+                    }
                 }
-                usernames.entry(add.user.username.clone()).or_insert(r.row);
-                emails.entry(add.user.email.clone()).or_insert(r.row);
-                if !dup.is_empty() {
-                    checked.result = Err(dup);
-                }
+            }
+            if !dup.is_empty() {
+                checked.result = Err(dup);
             }
             checked
         })
