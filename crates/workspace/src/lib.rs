@@ -10,6 +10,7 @@
 
 mod actions;
 mod attributes;
+mod bulk;
 mod audit;
 mod demo;
 mod error;
@@ -26,6 +27,7 @@ use roster_core::Timestamp;
 use roster_store::Store;
 
 pub use actions::{BulkAction, CONFIRM_DELETE_OVER};
+pub use bulk::{csv_line, BulkChangeView, BulkNoticeView, BulkPlanView, BulkProblemView, BulkRowView, BulkSummaryView, TEMPLATE_FILE_NAME};
 pub use demo::{DemoSummary, DEMO_PASSWORD};
 pub use error::{Error, ErrorCode, FieldProblem};
 pub use progress::{Cancelled, Progress, Silent};
