@@ -36,6 +36,9 @@ pub enum Command {
     /// Statistics
     #[command(subcommand)]
     Stats(StatsCommand),
+    /// Bulk CSV: the sample template, and the plan of what a file would change
+    #[command(subcommand)]
+    Bulk(BulkCommand),
     /// The audit log, newest first
     Audit {
         /// Only entries about this user (or group, role, attribute)
@@ -226,6 +229,24 @@ pub enum BulkArg {
     AssignGroup,
     RemoveFromGroup,
     SendActivationMail,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BulkCommand {
+    /// Show what a CSV file would change, row by row, without changing anything (a dry run)
+    Plan {
+        /// The CSV file (UTF-8, UTF-16 or Windows-1252; comma, semicolon or tab)
+        file: PathBuf,
+        /// Also write the plan as CSV (Row, Action, Username, Outcome, Changes, Problems)
+        #[arg(long, value_name = "PLAN.csv")]
+        out: Option<PathBuf>,
+    },
+    /// Write the sample file: the header, the workspace's custom attributes, and an example add, update and delete
+    Template {
+        /// Where to write it [default: bulkUserCsvSample.csv in the current folder]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

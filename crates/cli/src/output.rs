@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use roster_workspace::{
-    ActionView, AttributeView, AuditPageView, BulkActionView, Error, GroupView, OnboardingView, Progress, RoleView, SessionView,
+    ActionView, AttributeView, AuditPageView, BulkActionView, BulkPlanView, Error, GroupView, OnboardingView, Progress, RoleView, SessionView,
     UserGroupsView, UserPageView, UserView,
 };
 use serde::Serialize;
@@ -120,6 +120,40 @@ impl Out {
         group_table(&v.member_of);
         println!("\nCan be assigned to:");
         group_table(&v.available);
+        Ok(())
+    }
+
+    /// The plan of a bulk CSV file: counts per outcome, one line per problem, warnings.
+    pub fn bulk_plan(self, plan: &BulkPlanView) -> Result<(), Error> {
+        if self.json {
+            print_json(plan);
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        if plan.file_problems.is_empty() {
+            let s = &plan.summary;
+            let _ = writeln!(
+                out,
+                "{} to create, {} to update, {} to delete, {} unchanged, {}",
+                s.create,
+                s.update,
+                s.delete,
+                s.unchanged,
+                count(s.error, "row with errors", "rows with errors")
+            );
+        }
+        for r in &plan.rows {
+            for p in &r.problems {
+                if p.column.is_empty() {
+                    let _ = writeln!(out, "row {}: {}", r.row, p.message);
+                } else {
+                    let _ = writeln!(out, "row {}, {}: {}", r.row, p.column, p.message);
+                }
+            }
+        }
+        for w in &plan.warnings {
+            let _ = writeln!(out, "warning: {}", w.message);
+        }
         Ok(())
     }
 

@@ -473,3 +473,39 @@ fn sorted_lower(v: &Value) -> Vec<String> {
     items.sort();
     items
 }
+
+impl BulkPlanView {
+    /// The plan as CSV (Row, Action, Username, Outcome, Changes, Problems), every cell
+    /// neutralised against formula injection. File problems, if any, are rows without a number.
+    pub fn to_csv(&self) -> String {
+        let show = |v: &Value| match v {
+            Value::Null => "(empty)".to_owned(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut out = csv_line(&["Row", "Action", "Username", "Outcome", "Changes", "Problems"]);
+        out.push_str("\r\n");
+        for p in &self.file_problems {
+            out.push_str(&csv_line(&["", "", "", "error", "", &p.message]));
+            out.push_str("\r\n");
+        }
+        for r in &self.rows {
+            let changes: Vec<String> = r.changes.iter().map(|c| format!("{}: {} → {}", c.field, show(&c.old), show(&c.new))).collect();
+            let problems: Vec<String> = r
+                .problems
+                .iter()
+                .map(|p| if p.column.is_empty() { p.message.clone() } else { format!("{}: {}", p.column, p.message) })
+                .collect();
+            out.push_str(&csv_line(&[
+                r.row.to_string(),
+                r.action.clone().unwrap_or_default(),
+                r.username.clone(),
+                r.outcome.clone(),
+                changes.join("; "),
+                problems.join("; "),
+            ]));
+            out.push_str("\r\n");
+        }
+        out
+    }
+}

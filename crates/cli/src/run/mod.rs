@@ -2,6 +2,7 @@
 //! Grouped by noun: `user`, `group`, `role`, `audit` (with stats); the small ones are here.
 
 mod audit;
+mod bulk;
 mod group;
 mod role;
 mod user;
@@ -20,6 +21,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Command::Group(cmd) => group::run(&mut ws, cmd, out),
         Command::Role(cmd) => role::run(&mut ws, cmd, out),
         Command::Attr(cmd) => attr(&mut ws, cmd, out),
+        Command::Bulk(cmd) => bulk::run(&ws, cmd, out),
         Command::Stats(StatsCommand::Onboarding) => out.onboarding(&ws.onboarding_stats()?),
         Command::Audit { user, action, limit, before } => audit::list(&ws, user, action, *limit, *before, out),
         Command::Demo { users, seed } => {
