@@ -6,7 +6,7 @@
 //! emails, users that must exist, a delete's email that must belong to the same user, groups
 //! and roles that must exist, and for an update the field-by-field difference old → new.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use roster_core::bulk::{self, Change, CheckedRow, Column, Columns, ParsedRow, RowProblem};
 use roster_core::{AttributeDefinition, AttributeType, Email, GroupName, Phone, RoleName, Settings, User, Username};
@@ -110,7 +110,20 @@ impl Workspace {
         let r = self.store.reader();
         let groups: HashSet<String> = r.groups()?.into_iter().map(|g| g.name.as_str().to_ascii_lowercase()).collect();
         let roles: HashSet<String> = r.roles()?.into_iter().map(|g| g.name.as_str().to_ascii_lowercase()).collect();
-        let ctx = Ctx { ws: self, columns: &prepared.columns, settings: &settings, defs: &defs, groups, roles };
+        // Emails the file gives to users (adds, and updates that change an email): the first
+        // row to claim one keeps it; a later add or update claiming it cannot apply.
+        let mut claims: HashMap<String, usize> = HashMap::new();
+        for checked in &prepared.rows {
+            let email = match &checked.result {
+                Ok(ParsedRow::Add(a)) => Some(&a.user.email),
+                Ok(ParsedRow::Update(u)) => u.email.as_ref(),
+                _ => None,
+            };
+            if let Some(e) = email {
+                claims.entry(e.as_str().to_ascii_lowercase()).or_insert(checked.row);
+            }
+        }
+        let ctx = Ctx { ws: self, columns: &prepared.columns, settings: &settings, defs: &defs, groups, roles, claims };
         let mut summary = BulkSummaryView::default();
         let mut rows = Vec::with_capacity(prepared.rows.len());
         // One or two point queries per row (indexed lookups). A million rows will want these
@@ -215,6 +228,8 @@ struct Ctx<'a> {
     /// Lower-cased names (names are unique regardless of ASCII case).
     groups: HashSet<String>,
     roles: HashSet<String>,
+    /// Lower-cased email → the first row of the file that gives it to a user.
+    claims: HashMap<String, usize>,
 }
 
 impl Ctx<'_> {
@@ -238,6 +253,20 @@ impl Ctx<'_> {
             }
             Ok(p) => p,
         };
+        let claimed = match parsed {
+            ParsedRow::Add(a) => Some(&a.user.email),
+            ParsedRow::Update(u) => u.email.as_ref(),
+            ParsedRow::Delete { .. } => None,
+        };
+        if let Some(e) = claimed {
+            if let Some(&first) = self.claims.get(&e.as_str().to_ascii_lowercase()).filter(|&&first| first != checked.row) {
+                view.problems.push(self.problem(
+                    &Column::Email,
+                    "duplicate_in_file",
+                    format!("Email \"{e}\" is already given to a user on row {first}"),
+                ));
+            }
+        }
         let outcome = match parsed {
             ParsedRow::Add(add) => self.plan_add(add, &mut view)?,
             ParsedRow::Update(up) => self.plan_update(up, &mut view)?,

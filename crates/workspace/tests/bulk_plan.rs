@@ -114,10 +114,11 @@ fn taken_in_the_workspace_names_the_holder() {
     assert_eq!(p.rows[0].problems[1].message, "Email address bob@example.com is used by bob");
     assert!(p.rows[0].changes.is_empty());
     // An update to another user's email is taken too; to one's own (any case) is not.
-    let p = plan(&ws, "update,alice,BOB@example.com,,,,,,,,,,,\nupdate,bob,BOB@example.com,,,,,,,,,,,\n");
+    let p = plan(&ws, "update,alice,BOB@example.com,,,,,,,,,,,\n");
     assert_eq!(codes(&p.rows[0]), [("Email", "taken")]);
     assert_eq!(p.rows[0].problems[0].message, "Email address BOB@example.com is used by bob");
-    assert_eq!(p.rows[1].outcome, "update", "a change of case is a change");
+    let p = plan(&ws, "update,bob,BOB@example.com,,,,,,,,,,,\n");
+    assert_eq!(p.rows[0].outcome, "update", "a change of case is a change");
 }
 
 #[test]
@@ -235,6 +236,16 @@ fn template_plans_cleanly() {
     assert!(t.starts_with("Action,Username,Email,First Name,Last Name,Phone,Password,Groups,Roles,Status,Second Factor,Device Limit,Password Expiry\r\n"));
     let p = fresh.bulk_plan(t.as_bytes()).unwrap();
     assert_eq!(p.rows.iter().map(|r| r.outcome.as_str()).collect::<Vec<_>>(), ["create", "error", "error"]);
+}
+
+#[test]
+fn an_email_given_twice_in_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = seeded(&dir);
+    let p = plan(&ws, "update,alice,new@example.com,,,,,,,,,,,\nadd,carol,NEW@example.com,,,,,,,,,,,\n");
+    assert_eq!(p.rows[0].outcome, "update");
+    assert_eq!(codes(&p.rows[1]), [("Email", "duplicate_in_file")]);
+    assert_eq!(p.rows[1].problems[0].message, "Email \"NEW@example.com\" is already given to a user on row 2");
 }
 
 #[test]
