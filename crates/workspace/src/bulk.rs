@@ -233,6 +233,24 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// A username or email held by someone other than `except`, with the single-user form's
+    /// own check and words, reported against the file's Username or Email column.
+    fn taken(
+        &self,
+        username: Option<&roster_core::Username>,
+        email: Option<&roster_core::Email>,
+        except: Option<&roster_core::Username>,
+        problems: &mut Vec<BulkProblemView>,
+    ) -> Result<(), Error> {
+        let mut errors = roster_core::FieldErrors::new();
+        self.ws.check_taken(username, email, except, &mut errors)?;
+        for e in errors {
+            let column = if e.field == "username" { Column::Username } else { Column::Email };
+            problems.push(self.problem(&column, e.code.as_str(), e.message));
+        }
+        Ok(())
+    }
+
     fn problem(&self, column: &Column, code: &str, message: String) -> BulkProblemView {
         BulkProblemView { column: self.columns.header_of(column), code: code.to_owned(), message }
     }
@@ -293,15 +311,7 @@ impl Ctx<'_> {
     }
 
     fn plan_add(&self, add: &bulk::AddRow, view: &mut BulkRowView) -> Result<&'static str, Error> {
-        let r = self.ws.store.reader();
-        let u = &add.user.username;
-        if r.username_exists(u.as_str())? {
-            view.problems.push(self.problem(&Column::Username, "taken", format!("Username {u} is taken")));
-        }
-        let e = &add.user.email;
-        if let Some(holder) = r.username_with_email(e.as_str())? {
-            view.problems.push(self.problem(&Column::Email, "taken", format!("Email address {e} is used by {holder}")));
-        }
+        self.taken(Some(&add.user.username), Some(&add.user.email), None, &mut view.problems)?;
         self.check_names(&add.groups, &add.roles, &mut view.problems);
         // The user as it would be created (no password hashed: the plan only says "(set)").
         let mut new_user = add.user.clone();
@@ -330,13 +340,7 @@ impl Ctx<'_> {
             view.problems.push(self.problem(&Column::Username, "not_found", Error::not_found_user(up.username.as_str()).message));
             return Ok("error");
         };
-        if let Some(e) = &up.email {
-            if let Some(holder) = r.username_with_email(e.as_str())? {
-                if !holder.eq_ignore_ascii_case(current.username.as_str()) {
-                    view.problems.push(self.problem(&Column::Email, "taken", format!("Email address {e} is used by {holder}")));
-                }
-            }
-        }
+        self.taken(None, up.email.as_ref(), Some(&current.username), &mut view.problems)?;
         let mut names = (Vec::new(), Vec::new());
         if let Change::Set(g) = &up.groups {
             names.0 = g.clone();

@@ -55,7 +55,7 @@ impl Workspace {
     }
 
     /// Records `Taken` field errors for a username or email held by someone other than `except`.
-    fn check_taken(
+    pub(crate) fn check_taken(
         &self,
         username: Option<&Username>,
         email: Option<&Email>,
