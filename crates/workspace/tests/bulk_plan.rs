@@ -1,28 +1,10 @@
 //! The bulk plan on real workspace files, with a fixed clock and a seeded random source.
 
-use rand::SeedableRng;
-use roster_core::Timestamp;
-use roster_workspace::{AttributeInput, BulkPlanView, BulkRowView, Clock, UserInput, Workspace};
+mod common;
+
+use common::open;
+use roster_workspace::{AttributeInput, BulkPlanView, BulkRowView, UserInput, Workspace};
 use serde_json::{json, Value};
-
-struct FixedClock(Timestamp);
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        self.0
-    }
-}
-
-const NOW: Timestamp = time::macros::datetime!(2026-11-29 10:00 UTC);
-
-fn open(dir: &tempfile::TempDir) -> Workspace {
-    Workspace::open_with(
-        &dir.path().join("w.roster"),
-        Box::new(FixedClock(NOW)),
-        Box::new(rand::rngs::StdRng::seed_from_u64(7)),
-        "tester".into(),
-    )
-    .unwrap()
-}
 
 /// A workspace with alice and bob, groups Sales and London, role Auditor, attribute costCenter.
 fn seeded(dir: &tempfile::TempDir) -> Workspace {

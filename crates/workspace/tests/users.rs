@@ -1,29 +1,12 @@
 //! Use-case tests on real workspace files, with a fixed clock and a seeded random source.
 
-use rand::SeedableRng;
-use roster_core::{Secret, Timestamp};
+mod common;
+
+use common::open;
+use roster_core::Secret;
 use roster_workspace::{
-    AttributeInput, Clock, ErrorCode, Silent, UserEditInput, UserInput, UserListQuery, Workspace,
+    AttributeInput, ErrorCode, Silent, UserEditInput, UserInput, UserListQuery, Workspace,
 };
-
-struct FixedClock(Timestamp);
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        self.0
-    }
-}
-
-const NOW: Timestamp = time::macros::datetime!(2026-11-29 10:00 UTC);
-
-fn open(dir: &tempfile::TempDir) -> Workspace {
-    Workspace::open_with(
-        &dir.path().join("w.roster"),
-        Box::new(FixedClock(NOW)),
-        Box::new(rand::rngs::StdRng::seed_from_u64(7)),
-        "tester".into(),
-    )
-    .unwrap()
-}
 
 fn input(username: &str, email: &str) -> UserInput {
     UserInput { username: username.into(), email: email.into(), ..UserInput::default() }
