@@ -40,6 +40,8 @@ fn tick(app: &Desktop, username: &str) {
 
 /// Opens the row's Select menu and chooses `action` (a `data-action`).
 fn choose(app: &Desktop, username: &str, action: &str) {
+    // A list still loading re-renders its rows and closes any open menu: act on the settled list.
+    wait_for_user_list(app);
     scroll_to(app, &select_button(username));
     app.click(&select_button(username));
     app.wait_for("#row-menu");
@@ -168,6 +170,11 @@ fn disable_then_enable_from_the_select_menu_and_undo() {
     // Disable, then Enable from the menu, which now offers Enable instead of Disable.
     choose(&app, "alice.smith", "disable");
     app.wait_until("alice's badge to say Disabled", |d| badge(d, "alice.smith") == "Disabled");
+    // The action is finished when the list has reloaded and focus is back on the row's button.
+    wait_for_user_list(&app);
+    app.wait_until("focus to be back on alice's Select button", |d| {
+        focused_attr(d, "data-username").as_deref() == Some("alice.smith")
+    });
     app.click(&select_button("alice.smith"));
     app.wait_for("#row-menu");
     assert!(!app.exists(&menu_item("disable")), "a disabled user's menu offers Enable, not Disable");
