@@ -196,8 +196,8 @@ impl Columns {
         let (Some(action), false) = (self.index(&Column::Action), self.by_column.contains_key(&Column::Email)) else {
             return Vec::new();
         };
-        let needs_email = table.rows.iter().any(|r| {
-            let a = r.cells.get(action).map_or("", |c| c.trim());
+        let needs_email = table.rows().any(|r| {
+            let a = r.cell(action).map_or("", str::trim);
             a.eq_ignore_ascii_case("add") || a.eq_ignore_ascii_case("delete")
         });
         if needs_email {

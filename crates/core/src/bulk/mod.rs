@@ -76,8 +76,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub use header::{Column, Columns};
-pub use read::{read, CsvRow, CsvTable, MAX_CELL_BYTES};
-pub use row::{check_rows, Action, AddRow, Change, CheckedRow, ParsedRow, UpdateRow, CLEAR};
+pub use read::{read, CsvRow, CsvTable, MAX_CELL_BYTES, MAX_TEXT_BYTES};
+pub use row::{check_row, check_rows, digest_ignoring_case, first_claim, Action, FileOnce, AddRow, Change, CheckedRow, ParsedRow, UpdateRow, CLEAR};
 
 use crate::attribute::AttributeDefinition;
 use crate::settings::Settings;
@@ -138,9 +138,16 @@ pub struct Prepared {
     pub rows: Vec<CheckedRow>,
 }
 
-/// Reads `bytes`, maps the header and checks every row. File problems (all of them) stop
-/// it; everything else is in the result.
-pub fn prepare(bytes: &[u8], settings: &Settings, defs: &[AttributeDefinition]) -> Result<Prepared, Vec<FileProblem>> {
+/// A file read and its header mapped, rows not yet checked: see [`check_row`] and [`FileOnce`].
+#[derive(Debug, Clone)]
+pub struct Mapped {
+    pub table: CsvTable,
+    pub columns: Columns,
+    pub warnings: Vec<Warning>,
+}
+
+/// Reads `bytes` and maps the header. File problems (all of them) stop it.
+pub fn map(bytes: &[u8], defs: &[AttributeDefinition]) -> Result<Mapped, Vec<FileProblem>> {
     let table = read(bytes).map_err(|p| vec![p])?;
     let (columns, mut warnings, mut problems) = Columns::map(&table.headers, defs);
     problems.extend(columns.missing_for_rows(&table));
@@ -148,6 +155,13 @@ pub fn prepare(bytes: &[u8], settings: &Settings, defs: &[AttributeDefinition]) 
         return Err(problems);
     }
     warnings.splice(0..0, table.warnings.iter().cloned());
+    Ok(Mapped { table, columns, warnings })
+}
+
+/// Reads `bytes`, maps the header and checks every row. File problems (all of them) stop
+/// it; everything else is in the result.
+pub fn prepare(bytes: &[u8], settings: &Settings, defs: &[AttributeDefinition]) -> Result<Prepared, Vec<FileProblem>> {
+    let Mapped { table, columns, warnings } = map(bytes, defs)?;
     let rows = check_rows(&table, &columns, settings, defs);
     Ok(Prepared { table, columns, warnings, rows })
 }

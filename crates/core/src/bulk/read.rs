@@ -8,7 +8,9 @@ use super::{FileProblem, Warning};
 /// `cell_too_long` problem, so a 10 MB field costs one row, not the import.
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
 
-/// A CSV file as read: its header cells and data rows, as text.
+/// A CSV file as read: its header cells and data rows, as text. The cells of all rows live in
+/// one buffer (a million rows cost little more than the file itself); [`CsvTable::row`] gives
+/// a view of one row.
 #[derive(Debug, Clone)]
 pub struct CsvTable {
     /// `"UTF-8"`, `"UTF-16LE"`, `"UTF-16BE"` or `"windows-1252"`.
@@ -19,20 +21,96 @@ pub struct CsvTable {
     pub headers: Vec<String>,
     /// The header's spreadsheet row: 1, or 2 after Entra's `version:v1.0` line.
     pub header_row: usize,
-    pub rows: Vec<CsvRow>,
     pub warnings: Vec<Warning>,
+    /// Every kept cell of every data row, one after another.
+    text: String,
+    /// Where each cell ends in `text` (it starts where the previous one ends).
+    ends: Vec<u32>,
+    rows: Vec<RowSpan>,
+    /// (row index, cell index) of cells over [`MAX_CELL_BYTES`], in row order.
+    too_long: Vec<(u32, u32)>,
 }
 
-/// One data row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CsvRow {
+#[derive(Debug, Clone, Copy)]
+struct RowSpan {
+    /// The spreadsheet row number.
+    row: u32,
+    /// Index in `ends` of the row's first cell.
+    first: u32,
+    cells: u32,
+}
+
+/// One data row of a [`CsvTable`].
+#[derive(Debug, Clone, Copy)]
+pub struct CsvRow<'t> {
     /// The spreadsheet row number.
     pub row: usize,
-    /// The cells; a cell over [`MAX_CELL_BYTES`] is kept as an empty string.
-    pub cells: Vec<String>,
-    /// Indexes of cells that were over [`MAX_CELL_BYTES`].
-    pub too_long: Vec<usize>,
+    /// The row's position among the table's data rows.
+    pub index: usize,
+    table: &'t CsvTable,
+    first: usize,
+    cells: usize,
 }
+
+impl<'t> CsvRow<'t> {
+    /// How many cells the row has.
+    pub fn len(&self) -> usize {
+        self.cells
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells == 0
+    }
+
+    /// Cell `i` as written (unquoted); a cell over [`MAX_CELL_BYTES`] is empty.
+    pub fn cell(&self, i: usize) -> Option<&'t str> {
+        (i < self.cells).then(|| {
+            let k = self.first + i;
+            let start = if k == 0 { 0 } else { self.table.ends[k - 1] as usize };
+            &self.table.text[start..self.table.ends[k] as usize]
+        })
+    }
+
+    pub fn cells(&self) -> impl Iterator<Item = &'t str> + '_ {
+        (0..self.cells).filter_map(|i| self.cell(i))
+    }
+
+    /// The file's delimiter.
+    pub fn delimiter(&self) -> u8 {
+        self.table.delimiter
+    }
+
+    /// Indexes of cells that were over [`MAX_CELL_BYTES`].
+    pub fn too_long(&self) -> Vec<usize> {
+        let i = self.index as u32;
+        let from = self.table.too_long.partition_point(|&(r, _)| r < i);
+        self.table.too_long[from..].iter().take_while(|&&(r, _)| r == i).map(|&(_, c)| c as usize).collect()
+    }
+}
+
+impl CsvTable {
+    /// The number of data rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Data row `index` (0-based; its spreadsheet number is [`CsvRow::row`]).
+    pub fn row(&self, index: usize) -> CsvRow<'_> {
+        let s = self.rows[index];
+        CsvRow { row: s.row as usize, index, table: self, first: s.first as usize, cells: s.cells as usize }
+    }
+
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = CsvRow<'_>> + '_ {
+        (0..self.rows.len()).map(|i| self.row(i))
+    }
+}
+
+/// The largest file [`read`] takes: cell offsets are 32-bit.
+pub const MAX_TEXT_BYTES: usize = u32::MAX as usize;
 
 /// Reads a CSV file from its bytes. See the [module documentation](super) for what is accepted.
 pub fn read(bytes: &[u8]) -> Result<CsvTable, FileProblem> {
@@ -60,7 +138,8 @@ pub fn read(bytes: &[u8]) -> Result<CsvTable, FileProblem> {
         .from_reader(text.as_bytes());
 
     let mut headers: Option<(Vec<String>, usize)> = None;
-    let mut rows = Vec::new();
+    let mut rows: Vec<RowSpan> = Vec::new();
+    let (mut cells_text, mut ends, mut too_long) = (String::new(), Vec::<u32>::new(), Vec::<(u32, u32)>::new());
     // Line breaks inside quoted cells so far: a spreadsheet shows such a cell in one row.
     let mut extra_lines = 0usize;
     let mut record = csv::ByteRecord::new();
@@ -94,20 +173,29 @@ pub fn read(bytes: &[u8]) -> Result<CsvTable, FileProblem> {
         match headers {
             None => headers = Some((fields.map(|f| f.trim().trim_start_matches('\u{FEFF}').trim().to_owned()).collect(), row)),
             Some(_) => {
-                let mut cells = Vec::with_capacity(record.len());
-                let mut too_long = Vec::new();
+                let (first, mark) = (ends.len(), cells_text.len());
+                let mut blank = true;
+                let mut long = Vec::new();
                 for (i, f) in fields.enumerate() {
                     if f.len() > MAX_CELL_BYTES {
-                        too_long.push(i);
-                        cells.push(String::new());
+                        long.push((rows.len() as u32, i as u32));
                     } else {
-                        cells.push(f.into_owned());
+                        blank &= f.trim().is_empty();
+                        cells_text.push_str(&f);
                     }
+                    if cells_text.len() > MAX_TEXT_BYTES {
+                        return Err(FileProblem::new("too_large", "The file is over 4 GB: split it into smaller files"));
+                    }
+                    ends.push(cells_text.len() as u32);
                 }
-                if cells.iter().all(|c| c.trim().is_empty()) && too_long.is_empty() {
-                    continue; // a line of empty cells (";;;") is a blank line
+                if blank && long.is_empty() {
+                    // A line of empty cells (";;;") is a blank line.
+                    ends.truncate(first);
+                    cells_text.truncate(mark);
+                    continue;
                 }
-                rows.push(CsvRow { row, cells, too_long });
+                too_long.extend(long);
+                rows.push(RowSpan { row: row as u32, first: first as u32, cells: (ends.len() - first) as u32 });
             }
         }
     }
@@ -121,7 +209,10 @@ pub fn read(bytes: &[u8]) -> Result<CsvTable, FileProblem> {
     if rows.is_empty() {
         warnings.push(Warning::new("no_rows", "The file has a header but no rows: nothing to do"));
     }
-    Ok(CsvTable { encoding, bom, delimiter, headers, header_row, rows, warnings })
+    cells_text.shrink_to_fit();
+    ends.shrink_to_fit();
+    rows.shrink_to_fit();
+    Ok(CsvTable { encoding, bom, delimiter, headers, header_row, warnings, text: cells_text, ends, rows, too_long })
 }
 
 /// Line breaks in `bytes`: LF, CRLF, or a lone CR (old Mac files).
@@ -214,14 +305,14 @@ mod tests {
     fn quoted_newlines_keep_spreadsheet_rows() {
         let t = read(b"Username,Email\r\n\"a\nb\nc\",x@example.com\r\n\r\nbob,bob@example.com\r\n").unwrap();
         assert_eq!(t.header_row, 1);
-        assert_eq!(t.rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![2, 4], "blank line is row 3");
-        assert_eq!(t.rows[0].cells[0], "a\nb\nc");
+        assert_eq!(t.rows().map(|r| r.row).collect::<Vec<_>>(), vec![2, 4], "blank line is row 3");
+        assert_eq!(t.row(0).cell(0), Some("a\nb\nc"));
     }
 
     #[test]
     fn lone_carriage_returns_count_as_lines() {
         let t = read(b"Username,Email\r\ra,a@example.com\r\"b\rc\",x\rd,d@example.com\r").unwrap();
-        assert_eq!(t.rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![3, 4, 5]);
+        assert_eq!(t.rows().map(|r| r.row).collect::<Vec<_>>(), vec![3, 4, 5]);
     }
 
     #[test]
@@ -229,7 +320,7 @@ mod tests {
         let t = read(b"version:v1.0,,\nUser name,Email,x\nbob,b@example.com,\n").unwrap();
         assert_eq!(t.headers, vec!["User name", "Email", "x"]);
         assert_eq!(t.header_row, 2);
-        assert_eq!(t.rows[0].row, 3);
+        assert_eq!(t.row(0).row, 3);
     }
 
     #[test]
@@ -237,7 +328,7 @@ mod tests {
         assert_eq!(read(b"\xEF\xBB\xBFa\nb\n").unwrap().headers, vec!["a"]);
         let t = read(b"Name\nZo\xEB M\xFCller\n").unwrap();
         assert_eq!(t.encoding, "windows-1252");
-        assert_eq!(t.rows[0].cells[0], "Zoë Müller");
+        assert_eq!(t.row(0).cell(0), Some("Zoë Müller"));
         assert_eq!(read(b"").unwrap_err().code, "empty");
         assert_eq!(read(b" \r\n\t\n").unwrap_err().code, "empty");
         assert_eq!(read(b"a,b\n\0\0\x01\x02").unwrap_err().code, "binary");

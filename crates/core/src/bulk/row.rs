@@ -131,48 +131,87 @@ pub struct CheckedRow {
 
 /// Checks every row of `table`; see the [module documentation](super) for the rules.
 pub fn check_rows(table: &CsvTable, columns: &Columns, settings: &Settings, defs: &[AttributeDefinition]) -> Vec<CheckedRow> {
-    // Every username once per file (whatever the actions); every email once among adds.
-    let mut usernames: HashMap<Username, usize> = HashMap::new();
-    let mut emails: HashMap<Email, usize> = HashMap::new();
-    let list_separators: &[char] = if table.delimiter == b';' { &['|'] } else { &['|', ';'] };
+    let mut once = FileOnce::with_capacity(table.len());
     table
-        .rows
-        .iter()
+        .rows()
         .map(|r| {
-            let ctx = RowCtx { row: r, columns, settings, defs, list_separators, problems: Vec::new() };
-            let mut checked = ctx.check();
-            // Duplicates, case-insensitive; the later row names the earlier one.
-            let (username, email) = match &checked.result {
-                Ok(ParsedRow::Add(add)) => (Some(&add.user.username), Some(&add.user.email)),
-                Ok(ParsedRow::Update(u)) => (Some(&u.username), None),
-                Ok(ParsedRow::Delete { username, .. }) => (Some(username), None),
-                Err(_) => (None, None),
-            };
-            let mut dup = Vec::new();
-            if let Some(username) = username {
-                match usernames.get(username) {
-                    Some(first) => dup.push(problem(r.row, columns.header_of(&username_column(columns)), "duplicate_in_file",
-                        format!("Username \"{username}\" is already on row {first}: a file changes each user once"))),
-                    None => {
-                        usernames.insert(username.clone(), r.row);
-                    }
-                }
-            }
-            if let Some(email) = email {
-                match emails.get(email) {
-                    Some(first) => dup.push(problem(r.row, columns.header_of(&email_column(columns)), "duplicate_in_file",
-                        format!("Email \"{email}\" is already added on row {first}"))),
-                    None => {
-                        emails.insert(email.clone(), r.row);
-                    }
-                }
-            }
-            if !dup.is_empty() {
-                checked.result = Err(dup);
-            }
+            let mut checked = check_row(r, columns, settings, defs);
+            once.claim(&mut checked, columns);
             checked
         })
         .collect()
+}
+
+/// Checks one row on its own: every rule but "once per file" ([`FileOnce`]). Pure, so rows
+/// can be checked on several threads.
+pub fn check_row(row: CsvRow<'_>, columns: &Columns, settings: &Settings, defs: &[AttributeDefinition]) -> CheckedRow {
+    let list_separators: &[char] = if row.delimiter() == b';' { &['|'] } else { &['|', ';'] };
+    RowCtx { row, columns, settings, defs, list_separators, problems: Vec::new() }.check()
+}
+
+/// "Once per file": a username in one row only, an email in one add only (ignoring case).
+/// Rows are claimed in file order; a later row gets a `duplicate_in_file` problem naming
+/// the earlier one. Keeps a 128-bit digest per value, not the value: a million rows cost
+/// tens of megabytes.
+#[derive(Debug, Default)]
+pub struct FileOnce {
+    usernames: HashMap<u128, u32>,
+    emails: HashMap<u128, u32>,
+}
+
+impl FileOnce {
+    pub fn with_capacity(rows: usize) -> Self {
+        Self { usernames: HashMap::with_capacity(rows), emails: HashMap::with_capacity(rows) }
+    }
+
+    /// Claims the row's username (and an add's email); turns the row into an error when an
+    /// earlier row has them.
+    pub fn claim(&mut self, checked: &mut CheckedRow, columns: &Columns) {
+        let (username, email) = match &checked.result {
+            Ok(ParsedRow::Add(add)) => (Some(add.user.username.as_str()), Some(add.user.email.as_str())),
+            Ok(ParsedRow::Update(u)) => (Some(u.username.as_str()), None),
+            Ok(ParsedRow::Delete { username, .. }) => (Some(username.as_str()), None),
+            Err(_) => (None, None),
+        };
+        let row = checked.row;
+        let mut dup = Vec::new();
+        if let Some(username) = username {
+            if let Some(first) = first_claim(&mut self.usernames, username, row) {
+                dup.push(problem(row, columns.header_of(&username_column(columns)), "duplicate_in_file",
+                    format!("Username \"{username}\" is already on row {first}: a file changes each user once")));
+            }
+        }
+        if let Some(email) = email {
+            if let Some(first) = first_claim(&mut self.emails, email, row) {
+                dup.push(problem(row, columns.header_of(&email_column(columns)), "duplicate_in_file",
+                    format!("Email \"{email}\" is already added on row {first}")));
+            }
+        }
+        if !dup.is_empty() {
+            checked.result = Err(dup);
+        }
+    }
+}
+
+/// Records `value` (ignoring case) for `row`; the earlier row when it was there already.
+pub fn first_claim(seen: &mut HashMap<u128, u32>, value: &str, row: usize) -> Option<usize> {
+    let first = *seen.entry(digest_ignoring_case(value)).or_insert(row as u32);
+    (first as usize != row).then_some(first as usize)
+}
+
+/// A 128-bit digest of `value` lower-cased (ASCII and Unicode): two SipHash-1-3 runs with
+/// different keys. Equal for values that compare equal ignoring case; a collision between
+/// different values among a billion is less likely than a disk error.
+pub fn digest_ignoring_case(value: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let lower = value.to_lowercase();
+    let half = |key: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        key.hash(&mut h);
+        lower.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
 fn username_column(c: &Columns) -> Column {
@@ -188,7 +227,7 @@ fn problem(row: usize, column: String, code: &str, message: String) -> RowProble
 }
 
 struct RowCtx<'a> {
-    row: &'a CsvRow,
+    row: CsvRow<'a>,
     columns: &'a Columns,
     settings: &'a Settings,
     defs: &'a [AttributeDefinition],
@@ -208,12 +247,12 @@ impl RowCtx<'_> {
             CheckedRow { row: s.row.row, action, username: username.clone(), result }
         };
 
-        for &i in &self.row.too_long {
+        for i in self.row.too_long() {
             let header = self.columns.headers.get(i).cloned().unwrap_or_default();
             self.push(header, "cell_too_long", format!("This cell is longer than {} KiB; Roster does not read it", MAX_CELL_BYTES / 1024));
         }
-        let (have, want) = (self.row.cells.len(), self.columns.headers.len());
-        let extra_blank = have > want && self.row.cells[want..].iter().all(|c| c.trim().is_empty());
+        let (have, want) = (self.row.len(), self.columns.headers.len());
+        let extra_blank = have > want && self.row.cells().skip(want).all(|c| c.trim().is_empty());
         if have != want && !extra_blank {
             self.push(String::new(), "wrong_cell_count", format!("This row has {have} cells but the header has {want}: check for a missing or extra delimiter"));
             return done(self, None);
@@ -238,7 +277,7 @@ impl RowCtx<'_> {
 
     /// The trimmed cell of `column`, `""` when the file has no such column.
     fn cell(&self, column: &Column) -> &str {
-        self.columns.index(column).and_then(|i| self.row.cells.get(i)).map_or("", |c| c.trim())
+        self.columns.index(column).and_then(|i| self.row.cell(i)).map_or("", str::trim)
     }
 
     /// The cell, with `<clear>` read as blank (for adds).
