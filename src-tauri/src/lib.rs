@@ -45,7 +45,7 @@ fn workspace_arg(args: impl IntoIterator<Item = String>) -> Option<PathBuf> {
 
 /// Registers state and commands on `builder`; tests pass `tauri::test::mock_builder()`.
 pub fn build<R: Runtime>(builder: Builder<R>, desktop: Desktop) -> Builder<R> {
-    builder.manage(desktop).invoke_handler(tauri::generate_handler![
+    builder.plugin(tauri_plugin_dialog::init()).manage(desktop).invoke_handler(tauri::generate_handler![
         commands::workspace_info,
         commands::list_users,
         commands::get_user,
