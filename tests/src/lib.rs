@@ -28,6 +28,7 @@ macro_rules! test_name {
 }
 
 pub mod cli;
+pub mod csvgen;
 pub mod desktop;
 pub mod paths;
 
