@@ -8,6 +8,8 @@ pub enum AuditEntity {
     Role,
     Attribute,
     Settings,
+    /// A bulk CSV batch.
+    Batch,
 }
 
 impl AuditEntity {
@@ -18,6 +20,7 @@ impl AuditEntity {
             Self::Role => "role",
             Self::Attribute => "attribute",
             Self::Settings => "settings",
+            Self::Batch => "batch",
         }
     }
 }

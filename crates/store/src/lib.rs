@@ -9,6 +9,7 @@
 //! keyring or mail.
 
 mod audit;
+mod bulk;
 mod codec;
 mod error;
 mod migrations;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use audit::{AuditQuery, AuditRecord, AuditRow};
+pub use bulk::{BatchCounts, BatchOp, BatchRow, BatchUserState, NewBatch};
 pub use error::{StoreError, UniqueField};
 pub use migrations::SCHEMA_VERSION;
 pub use page::{Cursor, Direction, Page, SortKey, UserFilter, UserQuery};
@@ -94,6 +96,16 @@ pub struct Reader<'c> {
 /// Write access within one transaction. Reads through [`Writer::reader`] see its changes.
 pub struct Writer<'c> {
     tx: Transaction<'c>,
+}
+
+impl Reader<'_> {
+    /// Changes whenever anything in the workspace may have changed: a commit by another
+    /// connection (`data_version`) or a change made through this one (`total_changes`).
+    /// Equal stamps on the same open workspace mean nothing changed in between.
+    pub fn stamp(&self) -> Result<(i64, u64), StoreError> {
+        let version: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok((version, self.conn.total_changes()))
+    }
 }
 
 impl Writer<'_> {

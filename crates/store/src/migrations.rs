@@ -11,6 +11,7 @@ use crate::{StoreError, APPLICATION_ID};
 const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("../migrations/0001_workspace.sql")),
     M::up(include_str!("../migrations/0002_onboarding_audit_subject.sql")),
+    M::up(include_str!("../migrations/0003_bulk_batches.sql")),
 ];
 
 pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);

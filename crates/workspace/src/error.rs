@@ -23,6 +23,8 @@ pub enum ErrorCode {
     NotConfigured,
     /// The workspace file cannot be used (written by a newer Roster, not a workspace, unreadable).
     Workspace,
+    /// Long work was cancelled before it committed: nothing changed.
+    Cancelled,
     Internal,
 }
 
@@ -36,6 +38,7 @@ impl ErrorCode {
             Self::Usage => "usage",
             Self::NotConfigured => "not_configured",
             Self::Workspace => "workspace",
+            Self::Cancelled => "cancelled",
             Self::Internal => "internal",
         }
     }
@@ -64,6 +67,10 @@ pub struct Error {
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self { code, message: message.into(), fields: Vec::new() }
+    }
+
+    pub fn cancelled() -> Self {
+        Self::new(ErrorCode::Cancelled, "Cancelled: nothing was changed")
     }
 
     pub fn not_found_user(username: &str) -> Self {

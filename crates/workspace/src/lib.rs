@@ -27,7 +27,11 @@ use roster_core::Timestamp;
 use roster_store::Store;
 
 pub use actions::{BulkAction, CONFIRM_DELETE_OVER};
-pub use bulk::{csv_line, BulkChangeView, BulkNoticeView, BulkPlanView, BulkProblemView, BulkRowView, BulkSummaryView, TEMPLATE_FILE_NAME};
+pub use bulk::{
+    csv_line, BulkAlertView, BulkApplyOptions, BulkBatchView, BulkChangeView, BulkNoticeView, BulkPageView, BulkPlan, BulkPlanSummaryView,
+    BulkPlanView, BulkPositionView, BulkProblemView, BulkResultView, BulkRowView, BulkSavedView, BulkSummaryView, BulkUndoView,
+    CONFIRM_BULK_DELETES_OVER, CONFIRM_DELETE_PERCENT, TEMPLATE_FILE_NAME,
+};
 pub use demo::{DemoSummary, DEMO_PASSWORD};
 pub use error::{Error, ErrorCode, FieldProblem};
 pub use progress::{Cancelled, Progress, Silent};

@@ -3,6 +3,9 @@
 /// Told how far long work has got; asked whether to stop. Work that is cancelled stops
 /// before it commits, so nothing is left half done.
 pub trait Progress: Sync {
+    /// A new step of the work begins (`reading`, `checking`, `hashing passwords`, `applying`,
+    /// `undoing`); `update` counts within it.
+    fn phase(&self, _name: &str) {}
     fn update(&self, done: u64, total: u64);
     fn is_cancelled(&self) -> bool {
         false

@@ -145,7 +145,7 @@ impl Columns {
                 continue; // a trailing delimiter leaves an empty header
             }
             let Some((column, inverted)) = identify(header, defs) else {
-                warnings.push(Warning::new("unknown_column", format!("Column \"{header}\" is not one Roster knows; it is ignored")));
+                warnings.push(Warning::about(header, "unknown_column", format!("Column \"{header}\" is not one Roster knows; it is ignored")));
                 continue;
             };
             if let Some(&first) = columns.by_column.get(&column) {

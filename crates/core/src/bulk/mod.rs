@@ -66,7 +66,9 @@
 //!
 //! # Writing CSV
 //!
-//! [`neutralise`] guards every cell Roster writes against CSV (formula) injection.
+//! [`neutralise`] guards every cell Roster writes against CSV (formula) injection. Reading
+//! undoes it: a cell's leading apostrophe before `=`, `+`, `-` or `@` is dropped, so a
+//! results file's failed rows (`--failed-only`) import again as they are.
 
 mod header;
 mod read;
@@ -108,11 +110,17 @@ impl fmt::Display for FileProblem {
 pub struct Warning {
     pub code: &'static str,
     pub message: String,
+    /// The column concerned, as written in the file, if one is.
+    pub column: Option<String>,
 }
 
 impl Warning {
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), column: None }
+    }
+
+    pub(crate) fn about(column: &str, code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), column: Some(column.to_owned()) }
     }
 }
 

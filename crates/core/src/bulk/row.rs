@@ -275,9 +275,15 @@ impl RowCtx<'_> {
         done(self, parsed)
     }
 
-    /// The trimmed cell of `column`, `""` when the file has no such column.
+    /// The trimmed cell of `column`, `""` when the file has no such column. An apostrophe
+    /// that [`neutralise`](super::neutralise) put before `=`, `+`, `-` or `@` is dropped, so
+    /// a results file Roster wrote imports as it was (`'+1 415 555 2671` is a phone).
     fn cell(&self, column: &Column) -> &str {
-        self.columns.index(column).and_then(|i| self.row.cell(i)).map_or("", str::trim)
+        let cell = self.columns.index(column).and_then(|i| self.row.cell(i)).map_or("", str::trim);
+        match cell.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+            _ => cell,
+        }
     }
 
     /// The cell, with `<clear>` read as blank (for adds).

@@ -1,0 +1,307 @@
+//! Applying a plan: every change in one transaction, passwords hashed first on every core.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use roster_core::bulk::{self, Column, ParsedRow};
+use roster_core::{AuditEntity, PasswordHash, Salt, Timestamp, User, UserId};
+use roster_store::{AuditRecord, BatchCounts, BatchOp, NewBatch, Writer};
+use serde::{Deserialize, Serialize};
+
+use super::plan::updated_user;
+use super::{for_each_checked, BulkPlan, Outcome};
+use crate::progress::Progress;
+use crate::{Error, ErrorCode, FieldProblem, Workspace};
+
+/// How to apply a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkApplyOptions {
+    /// Apply the valid rows of a plan that has error rows (they are reported as failed).
+    pub skip_invalid: bool,
+    /// The number of deletions the admin confirmed (needed when the plan deletes more than
+    /// 10 users or more than 5% of them).
+    pub confirmed_deletes: Option<u64>,
+}
+
+/// The alert sent when a batch is applied (the mail issue wires the sending).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkAlertView {
+    /// `sent`, or `not_configured` while mail is not set up.
+    pub status: String,
+    pub message: String,
+}
+
+/// What applying did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkResultView {
+    /// The batch to undo it by; None when the plan changed nothing.
+    pub batch_id: Option<String>,
+    pub created: u64,
+    pub updated: u64,
+    pub deleted: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub alert: BulkAlertView,
+}
+
+impl Workspace {
+    /// Applies `plan`: all its changes in one transaction, or none. Refused when the file or
+    /// a row has an error (unless `skip_invalid`), when deletions need a confirmation that
+    /// was not given, and when the workspace changed since the plan was made (`stale`: plan
+    /// again, so nothing is applied that was not reviewed). Passwords are hashed first, on
+    /// every core. Cancelling (through `progress`) before the commit changes nothing.
+    pub fn bulk_apply(&mut self, plan: &BulkPlan, options: &BulkApplyOptions, progress: &dyn Progress) -> Result<BulkResultView, Error> {
+        self.check_plan_is_mine(plan)?;
+        check_applicable(plan, options)?;
+        if self.store.reader().stamp()? != plan.stamp {
+            return Err(stale());
+        }
+        let s = &plan.summary;
+        let mut result = BulkResultView {
+            batch_id: None,
+            created: 0,
+            updated: 0,
+            deleted: 0,
+            unchanged: s.unchanged,
+            failed: s.error,
+            alert: alert(),
+        };
+        let Some(mapped) = &plan.mapped else { return Ok(result) };
+        let changing = plan.indexes(&[Outcome::Create, Outcome::Update, Outcome::Delete]);
+        if changing.is_empty() {
+            return Ok(result);
+        }
+
+        // Passwords first, outside the transaction: argon2id on every core.
+        let salts = self.password_salts(plan, &changing);
+        let hashes = hash_passwords(plan, salts, progress)?;
+
+        progress.phase("applying");
+        let now = self.clock.now();
+        let id_bytes: Vec<[u8; 16]> = (0..plan.summary.create).map(|_| self.random_bytes::<16>()).collect();
+        let batch_id = batch_id(now, self.random_bytes::<2>());
+        let Workspace { store, actor, .. } = self;
+        let counts = store.write(|w| {
+            if w.reader().stamp()? != plan.stamp {
+                return Err(stale());
+            }
+            let batch = w.insert_batch(&NewBatch { id: &batch_id, applied_at: now, actor, file_name: &plan.file_name })?;
+            let mut apply = RowApply { w, batch, now, hashes, ids: id_bytes.into_iter(), counts: BatchCounts::default() };
+            for_each_checked(mapped, &plan.settings, &plan.defs, &changing, progress, |i, checked| {
+                let row = checked.row as u64;
+                match checked.result {
+                    Ok(parsed) => apply.row(i as u32, row, parsed, plan),
+                    Err(_) => Err(stale()),
+                }
+            })?;
+            if progress.is_cancelled() {
+                return Err(Error::cancelled());
+            }
+            let mut counts = apply.counts;
+            counts.rows = plan.outcomes.len() as u64;
+            counts.unchanged = s.unchanged;
+            counts.failed = s.error;
+            w.finish_batch(batch, &counts)?;
+            let summary = format!(
+                "Applied {}: {} created, {} updated, {} deleted, {} unchanged, {} failed (batch {batch_id})",
+                plan.file_name, counts.created, counts.updated, counts.deleted, counts.unchanged, counts.failed
+            );
+            let after = serde_json::json!({ "batch": batch_id, "file": plan.file_name, "created": counts.created,
+                "updated": counts.updated, "deleted": counts.deleted, "unchanged": counts.unchanged, "failed": counts.failed });
+            w.append_audit(&AuditRecord {
+                at: now,
+                actor,
+                entity: AuditEntity::Batch,
+                entity_id: &batch_id,
+                subject: &plan.file_name,
+                action: "bulk_apply",
+                summary: &summary,
+                before: None,
+                after: Some(after.to_string()),
+            })?;
+            Ok::<_, Error>(counts)
+        })?;
+        result.batch_id = Some(batch_id);
+        result.created = counts.created;
+        result.updated = counts.updated;
+        result.deleted = counts.deleted;
+        Ok(result)
+    }
+
+    /// A salt for each changing row that sets a password, drawn in file order from the
+    /// workspace's random source (so tests are deterministic).
+    fn password_salts(&mut self, plan: &BulkPlan, changing: &[u32]) -> Vec<(u32, Salt)> {
+        let Some(mapped) = &plan.mapped else { return Vec::new() };
+        let Some(col) = mapped.columns.index(&Column::Password) else { return Vec::new() };
+        changing
+            .iter()
+            .filter(|&&i| plan.outcomes[i as usize] != Outcome::Delete)
+            .filter(|&&i| mapped.table.row(i as usize).cell(col).is_some_and(|c| !c.trim().is_empty()))
+            .map(|&i| (i, Salt(self.random_bytes::<16>())))
+            .collect::<Vec<_>>()
+    }
+}
+
+fn check_applicable(plan: &BulkPlan, options: &BulkApplyOptions) -> Result<(), Error> {
+    if !plan.file_problems.is_empty() {
+        let reasons: Vec<&str> = plan.file_problems.iter().map(|p| p.message.as_str()).collect();
+        return Err(Error::new(ErrorCode::Validation, format!("{} cannot be used: {}", plan.file_name, reasons.join("; "))));
+    }
+    if plan.summary.error > 0 && !options.skip_invalid {
+        let n = plan.summary.error;
+        return Err(Error::new(
+            ErrorCode::Validation,
+            format!("{n} {} errors: nothing was applied. Fix them, or apply only the valid rows (skip invalid rows)", if n == 1 { "row has" } else { "rows have" }),
+        ));
+    }
+    if plan.deletes_need_confirmation() && options.confirmed_deletes != Some(plan.summary.delete) {
+        let n = plan.summary.delete;
+        let message = format!("This file deletes {n} users: confirm with the number {n}");
+        return Err(Error {
+            code: ErrorCode::Validation,
+            message: message.clone(),
+            fields: vec![FieldProblem { field: "confirm".into(), code: "confirmation_required".into(), message }],
+        });
+    }
+    Ok(())
+}
+
+fn stale() -> Error {
+    Error::new(ErrorCode::Stale, "The workspace changed since this plan was made: plan the file again and review it before applying")
+}
+
+/// The alert a batch sends. Mail is wired by the mail issue; until then, no alert.
+fn alert() -> BulkAlertView {
+    BulkAlertView { status: "not_configured".into(), message: "Mail is not set up, so no alert was sent about this batch".into() }
+}
+
+/// `YYYYMMDD-HHMMSS-xxxx`: sortable, short enough to type.
+fn batch_id(at: Timestamp, random: [u8; 2]) -> String {
+    let t = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}{:02}{:02}-{:02}{:02}{:02}-{:02x}{:02x}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        random[0],
+        random[1]
+    )
+}
+
+/// Hashes the passwords of the rows in `salts` on every core.
+fn hash_passwords(plan: &BulkPlan, salts: Vec<(u32, Salt)>, progress: &dyn Progress) -> Result<HashMap<u32, PasswordHash>, Error> {
+    let Some(mapped) = &plan.mapped else { return Ok(HashMap::new()) };
+    if salts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    progress.phase("hashing passwords");
+    let total = salts.len() as u64;
+    let (done, stop) = (AtomicU64::new(0), AtomicBool::new(false));
+    progress.update(0, total);
+    let hashes: Vec<(u32, Option<PasswordHash>)> = salts
+        .into_par_iter()
+        .map(|(i, salt)| {
+            if stop.load(Ordering::Relaxed) || progress.is_cancelled() {
+                stop.store(true, Ordering::Relaxed);
+                return (i, None);
+            }
+            let checked = bulk::check_row(mapped.table.row(i as usize), &mapped.columns, &plan.settings, &plan.defs);
+            let password = match checked.result {
+                Ok(ParsedRow::Add(a)) => a.user.password,
+                Ok(ParsedRow::Update(u)) => u.password,
+                _ => None,
+            };
+            let hash = password.map(|p| p.hash(salt));
+            progress.update(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            (i, hash)
+        })
+        .collect();
+    if stop.load(Ordering::Relaxed) {
+        return Err(Error::cancelled());
+    }
+    Ok(hashes.into_iter().filter_map(|(i, h)| h.map(|h| (i, h))).collect())
+}
+
+/// Writes rows of a batch.
+struct RowApply<'w, 'c, I> {
+    w: &'w Writer<'c>,
+    batch: i64,
+    now: Timestamp,
+    hashes: HashMap<u32, PasswordHash>,
+    ids: I,
+    counts: BatchCounts,
+}
+
+impl<I: Iterator<Item = [u8; 16]>> RowApply<'_, '_, I> {
+    fn row(&mut self, index: u32, row: u64, parsed: ParsedRow, plan: &BulkPlan) -> Result<(), Error> {
+        match parsed {
+            ParsedRow::Add(add) => {
+                let bulk::AddRow { user: mut new_user, groups, roles, status, second_factor, device_limit, password_expiry } = *add;
+                new_user.password = None;
+                let id = UserId::from_random_bytes(self.ids.next().ok_or_else(stale)?);
+                let mut user = new_user.into_user(id, self.now, Salt([0; 16]));
+                user.password = self.hashes.remove(&index);
+                if let Some(s) = status {
+                    user.status = s;
+                }
+                if let Some(f) = second_factor {
+                    user.second_factor = f;
+                }
+                user.device_limit = device_limit;
+                user.password_expires_at = password_expiry;
+                self.w.insert_user(&user)?;
+                for g in &groups {
+                    self.w.add_member(g, &user.id)?;
+                }
+                for r in &roles {
+                    self.w.assign_role(r, &user.id)?;
+                }
+                self.w.record_batch_user(self.batch, row, BatchOp::Create, &user.id.to_string(), Some(user.version))?;
+                self.counts.created += 1;
+            }
+            ParsedRow::Update(up) => {
+                let current = self.w.reader().user_by_username(up.username.as_str())?.ok_or_else(stale)?;
+                let mut next: User = updated_user(&current, &up, &plan.settings, &plan.defs).map_err(|_| stale())?;
+                if let Some(hash) = self.hashes.remove(&index) {
+                    next.password = Some(hash);
+                }
+                next.version = current.version + 1;
+                next.updated_at = self.now;
+                let id = current.id.to_string();
+                self.w.snapshot_user(self.batch, &id)?;
+                if !self.w.update_user(&next, current.version)? {
+                    return Err(stale());
+                }
+                for g in next.groups.iter().filter(|g| !current.groups.contains(g)) {
+                    self.w.add_member(g, &current.id)?;
+                }
+                for g in current.groups.iter().filter(|g| !next.groups.contains(g)) {
+                    self.w.remove_member(g, &current.id)?;
+                }
+                for r in next.roles.iter().filter(|r| !current.roles.contains(r)) {
+                    self.w.assign_role(r, &current.id)?;
+                }
+                for r in current.roles.iter().filter(|r| !next.roles.contains(r)) {
+                    self.w.unassign_role(r, &current.id)?;
+                }
+                self.w.record_batch_user(self.batch, row, BatchOp::Update, &id, Some(next.version))?;
+                self.counts.updated += 1;
+            }
+            ParsedRow::Delete { username, .. } => {
+                let current = self.w.reader().user_by_username(username.as_str())?.ok_or_else(stale)?;
+                let id = current.id.to_string();
+                self.w.snapshot_user(self.batch, &id)?;
+                self.w.delete_user(&current.id)?;
+                self.w.record_batch_user(self.batch, row, BatchOp::Delete, &id, None)?;
+                self.counts.deleted += 1;
+            }
+        }
+        Ok(())
+    }
+}
