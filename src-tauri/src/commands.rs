@@ -1,13 +1,20 @@
-//! The IPC commands (docs/ipc.md). Each calls one workspace function. All touch SQLite, so
-//! all are `async`: Tauri runs them off the main thread and the window never freezes.
+//! The IPC commands (docs/ipc.md). Each calls one workspace function. All touch SQLite or wait
+//! for a native dialog, so all but `bulk_cancel` are `async`: Tauri runs them off the main
+//! thread and the window never freezes.
+
+use std::path::PathBuf;
 
 use roster_workspace::{
-    ActionView, AttributeView, AuditListQuery, AuditPageView, BulkActionInput, BulkActionView, Error, ErrorCode, GroupView,
-    OnboardingView, RoleView, SessionView, UserEditInput, UserGroupsView, UserInput, UserListQuery, UserPageView, UserView,
+    ActionView, AttributeView, AuditListQuery, AuditPageView, BulkActionInput, BulkActionView, BulkApplyOptions, BulkBatchView,
+    BulkPageView, BulkPlanSummaryView, BulkPositionView, BulkResultView, BulkSavedView, BulkUndoView, Error, ErrorCode, GroupView,
+    OnboardingView, RoleView, SessionView, Silent, UserEditInput, UserGroupsView, UserInput, UserListQuery, UserPageView, UserView,
     WorkspaceInfo,
 };
-use tauri::State;
+use tauri::ipc::Channel;
+use tauri::{Runtime, State, Window};
+use tauri_plugin_dialog::{DialogExt, FileDialogBuilder, FilePath};
 
+use crate::bulk::{BulkSession, ProgressMessage};
 use crate::Desktop;
 
 #[tauri::command(async)]
@@ -192,4 +199,121 @@ pub fn onboarding_stats(desktop: State<'_, Desktop>) -> Result<OnboardingView, E
 #[tauri::command(async)]
 pub fn audit_log(desktop: State<'_, Desktop>, query: AuditListQuery) -> Result<AuditPageView, Error> {
     desktop.with(|ws| ws.audit(&query))
+}
+
+// ---- Bulk CSV: plan a file, apply it, results, history, undo ------------------------------------
+
+/// The native dialog for CSV files, over the window on Windows and macOS (GTK places it itself).
+fn csv_dialog<R: Runtime>(window: &Window<R>) -> FileDialogBuilder<R> {
+    let dialog = window.dialog().file().add_filter("CSV", &["csv", "txt"]);
+    #[cfg(any(windows, target_os = "macos"))]
+    let dialog = dialog.set_parent(window);
+    dialog
+}
+
+/// A chosen file as the text the window sends back in `path` arguments.
+fn path_text(chosen: FilePath) -> Result<String, Error> {
+    let path = chosen.into_path().map_err(|e| Error::new(ErrorCode::Usage, format!("That file cannot be used: {e}")))?;
+    path.into_os_string()
+        .into_string()
+        .map_err(|p| Error::new(ErrorCode::Usage, format!("The path {} is not valid text: rename the file or folder", PathBuf::from(p).display())))
+}
+
+/// The open dialog; null when the admin cancels it.
+#[tauri::command(async)]
+pub fn choose_open_file<R: Runtime>(window: Window<R>) -> Result<Option<String>, Error> {
+    csv_dialog(&window).blocking_pick_file().map(path_text).transpose()
+}
+
+/// The save dialog, proposing `defaultName`; null when the admin cancels it.
+#[tauri::command(async)]
+pub fn choose_save_file<R: Runtime>(window: Window<R>, default_name: Option<String>) -> Result<Option<String>, Error> {
+    let dialog = csv_dialog(&window);
+    let dialog = match default_name {
+        Some(name) => dialog.set_file_name(name),
+        None => dialog,
+    };
+    dialog.blocking_save_file().map(path_text).transpose()
+}
+
+#[tauri::command(async)]
+pub fn bulk_save_template(desktop: State<'_, Desktop>, path: PathBuf) -> Result<BulkSavedView, Error> {
+    desktop.with(|ws| ws.bulk_save_template(&path))
+}
+
+/// Plans the file at `path`; on success it becomes the open plan.
+#[tauri::command(async)]
+pub fn bulk_open(
+    desktop: State<'_, Desktop>,
+    bulk: State<'_, BulkSession>,
+    path: PathBuf,
+    on_progress: Channel<ProgressMessage>,
+) -> Result<BulkPlanSummaryView, Error> {
+    let progress = bulk.progress(on_progress);
+    let plan = desktop.with(|ws| ws.bulk_plan_file(&path, &progress))?;
+    bulk.replace(plan)
+}
+
+/// `outcome`: null for every row, else `create`, `update`, `delete`, `unchanged` or `error`.
+#[tauri::command(async)]
+pub fn bulk_rows(
+    desktop: State<'_, Desktop>,
+    bulk: State<'_, BulkSession>,
+    outcome: Option<String>,
+    offset: usize,
+    limit: usize,
+) -> Result<BulkPageView, Error> {
+    let plan = bulk.plan()?;
+    desktop.with(|ws| ws.bulk_plan_rows(&plan, outcome.as_deref(), offset, limit))
+}
+
+#[tauri::command(async)]
+pub fn bulk_next_error(bulk: State<'_, BulkSession>, after_row: usize) -> Result<Option<BulkPositionView>, Error> {
+    Ok(bulk.plan()?.next_error(after_row))
+}
+
+/// `confirmedDeletes`: the number of deletions the admin typed, when the plan asks for it.
+#[tauri::command(async)]
+pub fn bulk_apply(
+    desktop: State<'_, Desktop>,
+    bulk: State<'_, BulkSession>,
+    skip_invalid: bool,
+    confirmed_deletes: Option<u64>,
+    on_progress: Channel<ProgressMessage>,
+) -> Result<BulkResultView, Error> {
+    let plan = bulk.plan()?;
+    let progress = bulk.progress(on_progress);
+    let options = BulkApplyOptions { skip_invalid, confirmed_deletes };
+    let result = desktop.with(|ws| ws.bulk_apply(&plan, &options, &progress))?;
+    bulk.applied(&plan, &result)?;
+    Ok(result)
+}
+
+/// Asks the plan or apply under way to stop. Not `async`: it only raises a flag, and must not
+/// wait behind the work it stops.
+#[tauri::command]
+pub fn bulk_cancel(bulk: State<'_, BulkSession>) {
+    bulk.cancel();
+}
+
+/// The results file of the open plan (with what applying it did, if it was applied).
+#[tauri::command(async)]
+pub fn bulk_save_results(
+    desktop: State<'_, Desktop>,
+    bulk: State<'_, BulkSession>,
+    path: PathBuf,
+    failed_only: bool,
+) -> Result<BulkSavedView, Error> {
+    let (plan, result) = bulk.plan_and_result()?;
+    desktop.with(|ws| ws.bulk_save_results(&plan, result.as_ref(), failed_only, &path))
+}
+
+#[tauri::command(async)]
+pub fn bulk_history(desktop: State<'_, Desktop>) -> Result<Vec<BulkBatchView>, Error> {
+    desktop.with(|ws| ws.bulk_history())
+}
+
+#[tauri::command(async)]
+pub fn bulk_undo(desktop: State<'_, Desktop>, batch_id: String, force: bool) -> Result<BulkUndoView, Error> {
+    desktop.with(|ws| ws.bulk_undo(&batch_id, force, &Silent))
 }

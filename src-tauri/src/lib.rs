@@ -5,6 +5,7 @@
 //! platform's default; a workspace that cannot be opened (say, one written by a newer
 //! Roster) is reported by every command, so the window can say why.
 
+mod bulk;
 mod commands;
 
 use std::path::PathBuf;
@@ -12,6 +13,8 @@ use std::sync::Mutex;
 
 use roster_workspace::{Error, ErrorCode, Workspace};
 use tauri::{Builder, Runtime};
+
+pub use bulk::{BulkSession, ProgressMessage};
 
 /// The open workspace, or why it could not be opened.
 pub struct Desktop(Result<Mutex<Workspace>, Error>);
@@ -43,9 +46,10 @@ fn workspace_arg(args: impl IntoIterator<Item = String>) -> Option<PathBuf> {
     None
 }
 
-/// Registers state and commands on `builder`; tests pass `tauri::test::mock_builder()`.
+/// Registers the dialog plugin, state (the workspace, the bulk screen's open plan) and commands
+/// on `builder`; tests pass `tauri::test::mock_builder()`.
 pub fn build<R: Runtime>(builder: Builder<R>, desktop: Desktop) -> Builder<R> {
-    builder.plugin(tauri_plugin_dialog::init()).manage(desktop).invoke_handler(tauri::generate_handler![
+    builder.plugin(tauri_plugin_dialog::init()).manage(desktop).manage(BulkSession::default()).invoke_handler(tauri::generate_handler![
         commands::workspace_info,
         commands::list_users,
         commands::get_user,
@@ -78,6 +82,17 @@ pub fn build<R: Runtime>(builder: Builder<R>, desktop: Desktop) -> Builder<R> {
         commands::drop_attribute,
         commands::onboarding_stats,
         commands::audit_log,
+        commands::choose_open_file,
+        commands::choose_save_file,
+        commands::bulk_save_template,
+        commands::bulk_open,
+        commands::bulk_rows,
+        commands::bulk_next_error,
+        commands::bulk_apply,
+        commands::bulk_cancel,
+        commands::bulk_save_results,
+        commands::bulk_history,
+        commands::bulk_undo,
     ])
 }
 

@@ -1,12 +1,15 @@
 //! IPC tests: the real command handlers, the real config and capabilities, a mock runtime
 //! (no window, no WebKit), and a real workspace file.
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use roster_desktop::{build, Desktop};
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::WebviewWindow;
+use tauri::{Builder, WebviewWindow};
 
 struct App {
     _app: tauri::App<MockRuntime>,
@@ -15,29 +18,38 @@ struct App {
 }
 
 fn app() -> App {
+    app_on(mock_builder())
+}
+
+fn app_on(builder: Builder<MockRuntime>) -> App {
     let dir = tempfile::tempdir().unwrap();
     let desktop = Desktop::open(dir.path().join("w.roster"));
-    let app = build(mock_builder(), desktop).build(tauri::generate_context!("../tauri.conf.json")).unwrap();
+    let app = build(builder, desktop).build(tauri::generate_context!("../tauri.conf.json")).unwrap();
     let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
     App { _app: app, window, _dir: dir }
 }
 
 impl App {
     fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|b| b.deserialize::<Value>().unwrap())
+        invoke_on(&self.window, cmd, args)
     }
+}
+
+/// One command, as the window sends it; any thread may call it.
+fn invoke_on(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().unwrap())
 }
 
 #[test]
@@ -147,4 +159,225 @@ fn manage_users_over_ipc() {
     let log = app.invoke("audit_log", json!({ "query": { "user": "alice", "limit": 3 } })).unwrap();
     assert_eq!(log["entries"].as_array().unwrap().len(), 3);
     assert!(log["next"].is_number());
+}
+
+// ---- Bulk CSV ----------------------------------------------------------------------------------
+
+/// What the commands sent on progress channels, in order: `(channel id, message)`.
+type Sent = Arc<Mutex<Vec<(u32, Value)>>>;
+
+/// An app whose channel messages are recorded instead of going to a webview.
+fn app_recording_progress() -> (App, Sent) {
+    let sent: Sent = Arc::default();
+    let record = sent.clone();
+    let builder = mock_builder().channel_interceptor(move |_, channel: CallbackFn, _, body: &InvokeResponseBody| {
+        if let InvokeResponseBody::Json(text) = body {
+            record.lock().unwrap().push((channel.0, serde_json::from_str(text).unwrap()));
+        }
+        true
+    });
+    (app_on(builder), sent)
+}
+
+/// The argument a window passes for a channel it made (`new Channel()` in JavaScript).
+fn channel(id: u32) -> String {
+    format!("__CHANNEL__:{id}")
+}
+
+fn phases(sent: &Sent, id: u32) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, m) in sent.lock().unwrap().iter().filter(|(c, _)| *c == id) {
+        let phase = m["phase"].as_str().unwrap().to_owned();
+        if out.last() != Some(&phase) {
+            out.push(phase);
+        }
+    }
+    out
+}
+
+fn usernames(app: &App) -> Vec<String> {
+    let page = app.invoke("list_users", json!({ "query": {} })).unwrap();
+    page["users"].as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_owned()).collect()
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+const NEW_STARTERS: &str = "Action,Username,Email,First Name,Last Name
+add,ann,ann@example.com,Ann,Archer
+add,ben,ben@example.com,Ben,Baker
+add,bad user,not-an-email,,
+update,carol,,Caroline,
+add,cid,cid@example.com,Cid,Cole
+";
+
+#[test]
+fn bulk_open_page_filter_apply_save_history_and_undo_over_ipc() {
+    let (app, sent) = app_recording_progress();
+    app.invoke("add_user", json!({ "input": { "username": "carol", "email": "carol@example.com", "firstName": "Carol" } })).unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let csv = write(files.path(), "new-starters.csv", NEW_STARTERS);
+
+    let plan = app.invoke("bulk_open", json!({ "path": csv, "onProgress": channel(7) })).unwrap();
+    assert_eq!(plan["fileName"], "new-starters.csv");
+    assert_eq!(plan["rows"], 5);
+    assert_eq!(plan["summary"], json!({ "create": 3, "update": 1, "delete": 0, "unchanged": 0, "error": 1 }));
+    assert_eq!(plan["deletesNeedConfirmation"], false);
+    assert_eq!(plan["userCount"], 1);
+    assert_eq!(phases(&sent, 7), ["reading", "checking"], "the window is told each step");
+    let last = sent.lock().unwrap().last().unwrap().1.clone();
+    assert_eq!(last, json!({ "phase": "checking", "done": 5, "total": 5 }), "the last count of a step always arrives");
+
+    // Pages of rows, all or by outcome.
+    let page = app.invoke("bulk_rows", json!({ "outcome": null, "offset": 0, "limit": 2 })).unwrap();
+    assert_eq!(page["total"], 5);
+    let rows: Vec<&Value> = page["rows"].as_array().unwrap().iter().map(|r| &r["row"]).collect();
+    assert_eq!(rows, [&json!(2), &json!(3)], "spreadsheet rows: the header is row 1");
+    let next = app.invoke("bulk_rows", json!({ "outcome": null, "offset": 4, "limit": 2 })).unwrap();
+    assert_eq!(next["offset"], 4);
+    assert_eq!(next["rows"][0]["username"], "cid");
+    let errors = app.invoke("bulk_rows", json!({ "outcome": "error", "offset": 0, "limit": 50 })).unwrap();
+    assert_eq!(errors["total"], 1);
+    assert_eq!(errors["rows"][0]["row"], 4);
+    let columns: Vec<&str> = errors["rows"][0]["problems"].as_array().unwrap().iter().map(|p| p["column"].as_str().unwrap()).collect();
+    assert!(columns.contains(&"Username") && columns.contains(&"Email"), "each problem names its column: {errors}");
+    let updates = app.invoke("bulk_rows", json!({ "outcome": "update", "offset": 0, "limit": 50 })).unwrap();
+    let change = &updates["rows"][0]["changes"][0];
+    assert_eq!((&change["old"], &change["new"]), (&json!("Carol"), &json!("Caroline")), "old → new: {updates}");
+    let bad = app.invoke("bulk_rows", json!({ "outcome": "explode", "offset": 0, "limit": 50 })).unwrap_err();
+    assert_eq!(bad["code"], "usage");
+
+    // Next error: its place among all rows (paging the table) and among errors; it wraps.
+    let first = app.invoke("bulk_next_error", json!({ "afterRow": 0 })).unwrap();
+    assert_eq!(first, json!({ "row": 4, "index": 2, "errorIndex": 0 }));
+    assert_eq!(app.invoke("bulk_next_error", json!({ "afterRow": 4 })).unwrap(), first, "after the last error, the first again");
+
+    // Refused with errors, applied with skipInvalid.
+    let refused = app.invoke("bulk_apply", json!({ "skipInvalid": false, "confirmedDeletes": null, "onProgress": channel(8) })).unwrap_err();
+    assert_eq!(refused["code"], "validation");
+    assert_eq!(usernames(&app), ["carol"], "a refused apply changes nothing");
+    let result = app.invoke("bulk_apply", json!({ "skipInvalid": true, "confirmedDeletes": null, "onProgress": channel(9) })).unwrap();
+    assert_eq!((&result["created"], &result["updated"], &result["deleted"], &result["failed"]), (&json!(3), &json!(1), &json!(0), &json!(1)));
+    let batch = result["batchId"].as_str().expect("a batch id").to_owned();
+    assert_eq!(result["alert"]["status"], "not_configured");
+    assert!(phases(&sent, 9).contains(&"applying".to_owned()), "{:?}", phases(&sent, 9));
+    assert_eq!(usernames(&app), ["ann", "ben", "carol", "cid"]);
+    assert_eq!(app.invoke("get_user", json!({ "username": "carol" })).unwrap()["firstName"], "Caroline");
+
+    // Results: every row with Result and Message; failed rows only in the file's own columns.
+    let results = files.path().join("results.csv");
+    let saved = app.invoke("bulk_save_results", json!({ "path": results, "failedOnly": false })).unwrap();
+    assert_eq!(saved["rows"], 5);
+    let text = std::fs::read_to_string(&results).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.ends_with(",Result,Message"), "{header}");
+    assert!(text.lines().any(|l| l.starts_with("add,ann,") && l.contains(",created")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("add,bad user,") && l.contains(",failed,")), "{text}");
+    let failed = files.path().join("failed.csv");
+    let saved = app.invoke("bulk_save_results", json!({ "path": failed, "failedOnly": true })).unwrap();
+    assert_eq!(saved["rows"], 1);
+    let text = std::fs::read_to_string(&failed).unwrap();
+    assert_eq!(text.lines().collect::<Vec<_>>(), ["Action,Username,Email,First Name,Last Name", "add,bad user,not-an-email,,"]);
+
+    // History, then undo: the workspace is as it was before the batch.
+    let history = app.invoke("bulk_history", json!({})).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(history[0]["id"], batch.as_str());
+    assert_eq!(history[0]["fileName"], "new-starters.csv");
+    assert_eq!((&history[0]["created"], &history[0]["undoneAt"]), (&json!(3), &Value::Null));
+    let undone = app.invoke("bulk_undo", json!({ "batchId": batch, "force": false })).unwrap();
+    assert_eq!((&undone["removed"], &undone["reverted"], &undone["restored"]), (&json!(3), &json!(1), &json!(0)));
+    assert_eq!(usernames(&app), ["carol"]);
+    assert_eq!(app.invoke("get_user", json!({ "username": "carol" })).unwrap()["firstName"], "Carol");
+    let history = app.invoke("bulk_history", json!({})).unwrap();
+    assert!(history[0]["undoneAt"].is_string(), "{history}");
+    let again = app.invoke("bulk_undo", json!({ "batchId": batch, "force": false })).unwrap_err();
+    assert_eq!(again["code"], "conflict", "a batch is undone once");
+}
+
+#[test]
+fn bulk_undo_lists_users_changed_since_and_force_overrides() {
+    let (app, _sent) = app_recording_progress();
+    let files = tempfile::tempdir().unwrap();
+    let csv = write(files.path(), "two.csv", "Username,Email\nann,ann@example.com\nben,ben@example.com\n");
+    let plan = app.invoke("bulk_open", json!({ "path": csv, "onProgress": channel(1) })).unwrap();
+    assert_eq!(plan["summary"]["create"], 2, "a file without an Action column adds every row");
+    let result = app.invoke("bulk_apply", json!({ "skipInvalid": false, "confirmedDeletes": null, "onProgress": channel(2) })).unwrap();
+    let batch = result["batchId"].as_str().unwrap().to_owned();
+    app.invoke("edit_user", json!({ "username": "ann", "input": { "expectedVersion": 1, "lastName": "Archer" } })).unwrap();
+
+    let conflict = app.invoke("bulk_undo", json!({ "batchId": batch, "force": false })).unwrap_err();
+    assert_eq!(conflict["code"], "conflict");
+    let changed: Vec<&str> = conflict["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(changed, ["ann"], "field = the username of each user changed since: {conflict}");
+    assert_eq!(usernames(&app), ["ann", "ben"], "a refused undo changes nothing");
+    let undone = app.invoke("bulk_undo", json!({ "batchId": batch, "force": true })).unwrap();
+    assert_eq!(undone["removed"], 2);
+    assert_eq!(usernames(&app), Vec::<String>::new());
+}
+
+#[test]
+fn bulk_commands_without_an_open_plan_say_not_found() {
+    let app = app();
+    for (cmd, args) in [
+        ("bulk_rows", json!({ "outcome": null, "offset": 0, "limit": 50 })),
+        ("bulk_next_error", json!({ "afterRow": 0 })),
+        ("bulk_apply", json!({ "skipInvalid": false, "confirmedDeletes": null, "onProgress": channel(1) })),
+        ("bulk_save_results", json!({ "path": "/tmp/never-written.csv", "failedOnly": false })),
+    ] {
+        let err = app.invoke(cmd, args).unwrap_err();
+        assert_eq!(err["code"], "not_found", "{cmd}: {err}");
+    }
+    assert!(!std::path::Path::new("/tmp/never-written.csv").exists());
+    assert_eq!(app.invoke("bulk_cancel", json!({})).unwrap(), Value::Null, "cancel with nothing running is harmless");
+    assert_eq!(app.invoke("bulk_history", json!({})).unwrap(), json!([]));
+    let missing = app.invoke("bulk_open", json!({ "path": "/nonexistent/people.csv", "onProgress": channel(2) })).unwrap_err();
+    assert_eq!(missing["code"], "not_found");
+    let err = app.invoke("bulk_rows", json!({ "outcome": null, "offset": 0, "limit": 50 })).unwrap_err();
+    assert_eq!(err["code"], "not_found", "a file that could not be read does not become the open plan");
+}
+
+#[test]
+fn bulk_template_is_saved_where_the_window_says() {
+    let app = app();
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("bulkUserCsvSample.csv");
+    let saved = app.invoke("bulk_save_template", json!({ "path": path })).unwrap();
+    assert_eq!(saved["path"], path.to_str().unwrap());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("Action,Username,Email,"), "{text}");
+    assert_eq!(text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect::<Vec<_>>(), ["add", "update", "delete"]);
+}
+
+#[test]
+fn bulk_cancel_stops_planning_and_keeps_the_open_plan() {
+    let (app, sent) = app_recording_progress();
+    let files = tempfile::tempdir().unwrap();
+    let small = write(files.path(), "small.csv", NEW_STARTERS);
+    app.invoke("bulk_open", json!({ "path": small, "onProgress": channel(1) })).unwrap();
+    // Enough rows that checking takes many chunks: Cancel lands while it runs.
+    let mut big = String::from("Action,Username,Email\n");
+    for i in 0..200_000 {
+        big.push_str(&format!("add,user{i},user{i}@example.com\n"));
+    }
+    let big = write(files.path(), "big.csv", &big);
+
+    let outcome = std::thread::scope(|scope| {
+        let window = &app.window;
+        let opening = scope.spawn(move || invoke_on(window, "bulk_open", json!({ "path": big, "onProgress": channel(2) })));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !phases(&sent, 2).contains(&"checking".to_owned()) {
+            assert!(Instant::now() < deadline && !opening.is_finished(), "checking never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(app.invoke("bulk_cancel", json!({})).unwrap(), Value::Null);
+        opening.join().unwrap()
+    });
+    let err = outcome.unwrap_err();
+    assert_eq!(err["code"], "cancelled", "{err}");
+    let page = app.invoke("bulk_rows", json!({ "outcome": null, "offset": 0, "limit": 1 })).unwrap();
+    assert_eq!(page["total"], 5, "a cancelled plan does not replace the open one");
 }
