@@ -3,40 +3,109 @@
 //! the ratios, not just the absolute times.
 //!
 //! ```text
-//! cargo run --release -p roster-bench -- [--users N] [--iterations N] [--fresh] [--skip-desktop]
+//! cargo run --release -p roster-bench -- [--users N] [--iterations N] [--fresh] [--skip-desktop] [--rows N] [--skip-bulk]
+//! cargo run --release -p roster-bench -- bulk [--rows N]
+//! cargo run --release -p roster-bench -- gen-csv --rows N --kind add|update|delete|mixed --seed S [--start N] [--passwords] --out FILE
 //! ```
 //!
 //! Targets (issue 2), with 1,000,000 users from `roster demo`:
 //! - first page of the user list, and a prefix search: each at most 20 ms at p95, in the store layer;
 //! - the desktop window shows its first page within 1.5 s of start (under Xvfb).
+//!
+//! Targets (issue 4), bulk CSV changes (see [`bulk`]):
+//! - plan + apply of 1,000,000 new users at most 1.5 × the `sqlite3` shell's `.import` of the
+//!   same file into a table with the same indexes, in at most 300 MB of memory;
+//! - new users with passwords at least 0.9 × cores × one thread's argon2id rate.
 
+mod bulk;
+mod sqlite3;
+
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 use roster_store::{Direction, SortKey, Store, UserFilter, UserQuery};
+use roster_tests::csvgen::{write_csv, CsvKind, CsvSpec};
 use roster_tests::desktop::Desktop;
 use roster_workspace::{Progress, Workspace};
+
+/// What to run.
+enum Command {
+    /// Every section.
+    Full(Options),
+    /// The bulk CSV section alone.
+    Bulk { rows: u64 },
+    /// Writes a generated CSV file.
+    GenCsv { spec: CsvSpec, out: PathBuf },
+    /// Hidden: one bulk step of the bulk section, in a process of its own so that its peak
+    /// memory is its own (see [`bulk::step`]).
+    BulkStep(Vec<String>),
+}
 
 struct Options {
     users: u64,
     iterations: usize,
     fresh: bool,
     desktop: bool,
+    bulk: bool,
+    rows: u64,
 }
 
-fn options() -> Options {
-    let mut o = Options { users: 1_000_000, iterations: 300, fresh: false, desktop: true };
-    let mut args = std::env::args().skip(1);
+/// The arguments after the program's name (and after a subcommand's name).
+struct Args(std::iter::Peekable<std::iter::Skip<std::env::Args>>);
+
+impl Args {
+    fn next(&mut self) -> Option<String> {
+        self.0.next()
+    }
+
+    fn value(&mut self, name: &str) -> String {
+        self.0.next().unwrap_or_else(|| usage(&format!("{name} needs a value")))
+    }
+
+    fn number(&mut self, name: &str) -> u64 {
+        self.0.next().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or_else(|| usage(&format!("{name} needs a number")))
+    }
+}
+
+fn command() -> Command {
+    let mut args = Args(std::env::args().skip(1).peekable());
+    match args.0.peek().map(String::as_str) {
+        Some("bulk") => {
+            args.next();
+            let mut rows = bulk::DEFAULT_ROWS;
+            while let Some(a) = args.next() {
+                match a.as_str() {
+                    "--rows" => rows = args.number("--rows").max(10),
+                    "--help" | "-h" => usage(""),
+                    other => usage(&format!("unknown argument {other}")),
+                }
+            }
+            Command::Bulk { rows }
+        }
+        Some("gen-csv") => {
+            args.next();
+            gen_csv_options(args)
+        }
+        Some("bulk-step") => {
+            args.next();
+            Command::BulkStep(args.0.collect())
+        }
+        _ => Command::Full(options(args)),
+    }
+}
+
+fn options(mut args: Args) -> Options {
+    let mut o = Options { users: 1_000_000, iterations: 300, fresh: false, desktop: true, bulk: true, rows: bulk::DEFAULT_ROWS };
     while let Some(a) = args.next() {
-        let mut number = |name: &str| -> u64 {
-            args.next().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or_else(|| usage(&format!("{name} needs a number")))
-        };
         match a.as_str() {
-            "--users" => o.users = number("--users"),
-            "--iterations" => o.iterations = number("--iterations") as usize,
+            "--users" => o.users = args.number("--users"),
+            "--iterations" => o.iterations = args.number("--iterations") as usize,
             "--fresh" => o.fresh = true,
             "--skip-desktop" => o.desktop = false,
+            "--rows" => o.rows = args.number("--rows").max(10),
+            "--skip-bulk" => o.bulk = false,
             "--help" | "-h" => usage(""),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -44,21 +113,60 @@ fn options() -> Options {
     o
 }
 
+fn gen_csv_options(mut args: Args) -> Command {
+    let mut spec = CsvSpec { rows: 0, kind: CsvKind::Add, seed: 1, passwords: false, start: 0 };
+    let mut rows = None;
+    let mut out = None;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--rows" => rows = Some(args.number("--rows")),
+            "--kind" => {
+                let kind = args.value("--kind");
+                spec.kind = CsvKind::parse(&kind).unwrap_or_else(|| usage(&format!("--kind {kind}: use add, update, delete or mixed")));
+            }
+            "--seed" => spec.seed = args.number("--seed"),
+            "--start" => spec.start = args.number("--start"),
+            "--passwords" => spec.passwords = true,
+            "--out" => out = Some(PathBuf::from(args.value("--out"))),
+            "--help" | "-h" => usage(""),
+            other => usage(&format!("unknown argument {other}")),
+        }
+    }
+    spec.rows = rows.unwrap_or_else(|| usage("gen-csv needs --rows N"));
+    let out = out.unwrap_or_else(|| usage("gen-csv needs --out FILE"));
+    Command::GenCsv { spec, out }
+}
+
 fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
         eprintln!("roster-bench: {problem}");
     }
-    eprintln!("usage: roster-bench [--users N] [--iterations N] [--fresh] [--skip-desktop]");
+    eprintln!("usage: roster-bench [--users N] [--iterations N] [--fresh] [--skip-desktop] [--rows N] [--skip-bulk]");
+    eprintln!("       roster-bench bulk [--rows N]          (default {} rows)", bulk::DEFAULT_ROWS);
+    eprintln!("       roster-bench gen-csv --rows N --kind add|update|delete|mixed --seed S [--start N] [--passwords] --out FILE");
     std::process::exit(if problem.is_empty() { 0 } else { 2 });
 }
 
 fn main() {
-    let o = options();
-    let workspace = prepared_workspace(o.users, o.fresh);
-    println!("workspace: {} ({} users)", workspace.display(), o.users);
-    store_layer(&workspace, o.iterations);
-    if o.desktop {
-        desktop_start(&workspace);
+    match command() {
+        Command::Full(o) => {
+            let workspace = prepared_workspace(o.users, o.fresh);
+            println!("workspace: {} ({} users)", workspace.display(), o.users);
+            store_layer(&workspace, o.iterations);
+            if o.desktop {
+                desktop_start(&workspace);
+            }
+            if o.bulk {
+                bulk::run(o.rows);
+            }
+        }
+        Command::Bulk { rows } => bulk::run(rows),
+        Command::GenCsv { spec, out } => {
+            let file = File::create(&out).unwrap_or_else(|e| usage(&format!("--out {}: {e}", out.display())));
+            write_csv(file, &spec).unwrap_or_else(|e| panic!("write {}: {e}", out.display()));
+            println!("{}: {} {} rows (seed {}, first user {})", out.display(), spec.rows, spec.kind.as_str(), spec.seed, spec.start);
+        }
+        Command::BulkStep(args) => bulk::step(&args),
     }
 }
 
@@ -87,7 +195,7 @@ struct Dots(std::sync::atomic::AtomicU64);
 
 impl Progress for Dots {
     fn update(&self, done: u64, total: u64) {
-        let tenth = if total == 0 { 10 } else { done * 10 / total };
+        let tenth = (done * 10).checked_div(total).unwrap_or(10);
         if self.0.fetch_max(tenth, std::sync::atomic::Ordering::Relaxed) < tenth {
             eprint!(".");
         }
