@@ -241,6 +241,33 @@ pub enum BulkCommand {
         #[arg(long, value_name = "PLAN.csv")]
         out: Option<PathBuf>,
     },
+    /// Apply a CSV file: every change in one transaction, or none. Prints the counts and the batch id
+    Apply {
+        /// The CSV file (UTF-8, UTF-16 or Windows-1252; comma, semicolon or tab)
+        file: PathBuf,
+        /// Apply the valid rows even though some rows have errors (those are reported as failed)
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Write the results: the file's columns plus Result and Message
+        #[arg(long, value_name = "RESULT.csv")]
+        report: Option<PathBuf>,
+        /// With --report: only the failed rows, in the file's own columns, ready to fix and import again
+        #[arg(long, requires = "report")]
+        failed_only: bool,
+        /// Confirm deleting more than 10 users, or more than 5% of them
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The batches applied, newest first
+    History,
+    /// Put the workspace back as it was before a batch (see `bulk history`)
+    Undo {
+        /// The batch id printed by `bulk apply`
+        batch: String,
+        /// Undo even when users the batch touched have changed since (their changes are overwritten)
+        #[arg(long)]
+        force: bool,
+    },
     /// Write the sample file: the header, the workspace's custom attributes, and an example add, update and delete
     Template {
         /// Where to write it [default: bulkUserCsvSample.csv in the current folder]

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use roster_workspace::{
-    ActionView, AttributeView, AuditPageView, BulkActionView, BulkPlanView, Error, GroupView, OnboardingView, Progress, RoleView, SessionView,
+    ActionView, AttributeView, AuditPageView, BulkActionView, BulkBatchView, BulkPlan, BulkResultView, BulkUndoView, Error, Workspace, GroupView, OnboardingView, Progress, RoleView, SessionView,
     UserGroupsView, UserPageView, UserView,
 };
 use serde::Serialize;
@@ -124,37 +124,117 @@ impl Out {
     }
 
     /// The plan of a bulk CSV file: counts per outcome, one line per problem, warnings.
-    pub fn bulk_plan(self, plan: &BulkPlanView) -> Result<(), Error> {
+    /// The plan: with --json the whole plan (rows rendered a page at a time, written as they
+    /// come); else the counts, every error row's problems, and the warnings.
+    pub fn bulk_plan(self, ws: &Workspace, plan: &BulkPlan) -> Result<(), Error> {
+        let s = plan.summary();
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         if self.json {
-            print_json(plan);
+            let _ = write!(out, "{{\"summary\":{},\"rows\":[", compact(&s.summary));
+            let mut offset = 0;
+            while offset < s.rows {
+                let page = ws.bulk_plan_rows(plan, None, offset, 1000)?;
+                for (k, r) in page.rows.iter().enumerate() {
+                    let _ = write!(out, "{}{}", if offset + k == 0 { "" } else { "," }, compact(r));
+                }
+                offset += page.rows.len().max(1);
+            }
+            let _ = writeln!(out, "],\"warnings\":{},\"fileProblems\":{}}}", compact(&s.warnings), compact(&s.file_problems));
             return Ok(());
         }
-        let mut out = std::io::stdout().lock();
-        if plan.file_problems.is_empty() {
-            let s = &plan.summary;
-            let _ = writeln!(
-                out,
-                "{} to create, {} to update, {} to delete, {} unchanged, {}",
-                s.create,
-                s.update,
-                s.delete,
-                s.unchanged,
-                count(s.error, "row with errors", "rows with errors")
-            );
-        }
-        for r in &plan.rows {
-            for p in &r.problems {
-                if p.column.is_empty() {
-                    let _ = writeln!(out, "row {}: {}", r.row, p.message);
-                } else {
-                    let _ = writeln!(out, "row {}, {}: {}", r.row, p.column, p.message);
+        drop(out);
+        self.bulk_plan_counts(plan);
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut offset = 0;
+        while offset < s.summary.error as usize {
+            let page = ws.bulk_plan_rows(plan, Some("error"), offset, 1000)?;
+            for r in &page.rows {
+                for p in &r.problems {
+                    if p.column.is_empty() {
+                        let _ = writeln!(out, "row {}: {}", r.row, p.message);
+                    } else {
+                        let _ = writeln!(out, "row {}, {}: {}", r.row, p.column, p.message);
+                    }
                 }
             }
+            offset += page.rows.len().max(1);
         }
-        for w in &plan.warnings {
+        for w in &s.warnings {
             let _ = writeln!(out, "warning: {}", w.message);
         }
         Ok(())
+    }
+
+    /// "3 to create, 1 to update, …" (not with --json, where the result says it all).
+    pub fn bulk_plan_counts(self, plan: &BulkPlan) {
+        let s = plan.summary();
+        if self.json || !s.file_problems.is_empty() {
+            return;
+        }
+        let c = &s.summary;
+        println!(
+            "{}: {} to create, {} to update, {} to delete, {} unchanged, {}",
+            s.file_name,
+            c.create,
+            c.update,
+            c.delete,
+            c.unchanged,
+            count(c.error, "row with errors", "rows with errors")
+        );
+    }
+
+    /// A line for people (stderr with --json, so stdout stays one JSON document).
+    pub fn note(self, text: &str) {
+        if self.json {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+
+    pub fn bulk_applied(self, r: &BulkResultView) -> Result<(), Error> {
+        self.info(r, |r| {
+            let counts = format!(
+                "{} created, {} updated, {} deleted, {} unchanged, {} failed",
+                r.created, r.updated, r.deleted, r.unchanged, r.failed
+            );
+            match &r.batch_id {
+                Some(id) => format!("{counts}. Batch {id} (undo with: roster bulk undo {id})"),
+                None => format!("{counts}. Nothing to change, so no batch."),
+            }
+        })
+    }
+
+    pub fn bulk_history(self, batches: &[BulkBatchView]) -> Result<(), Error> {
+        if self.json {
+            print_json(batches);
+            return Ok(());
+        }
+        if batches.is_empty() {
+            println!("No batches yet: `roster bulk apply FILE` applies one.");
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> = batches
+            .iter()
+            .map(|b| {
+                vec![
+                    b.id.clone(),
+                    b.applied_at.clone(),
+                    b.actor.clone(),
+                    b.file_name.clone(),
+                    format!("{}/{}/{}", b.created, b.updated, b.deleted),
+                    b.undone_at.as_ref().map_or_else(String::new, |at| format!("undone {at} by {}", b.undone_by.as_deref().unwrap_or(""))),
+                ]
+            })
+            .collect();
+        table(&["BATCH", "APPLIED", "BY", "FILE", "CREATED/UPDATED/DELETED", "UNDONE"], &rows);
+        Ok(())
+    }
+
+    pub fn bulk_undone(self, u: &BulkUndoView) -> Result<(), Error> {
+        self.info(u, |u| {
+            format!("Undid batch {}: {} removed, {} reverted, {} re-created", u.batch_id, u.removed, u.reverted, u.restored)
+        })
     }
 
     pub fn groups(self, groups: &[GroupView]) -> Result<(), Error> {
@@ -332,6 +412,17 @@ impl ProgressBar {
 }
 
 impl Progress for ProgressBar {
+    fn phase(&self, name: &str) {
+        if let Some(b) = &self.0 {
+            let mut label = name.to_owned();
+            if let Some(first) = label.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            b.set_message(label);
+            b.set_position(0);
+        }
+    }
+
     fn update(&self, done: u64, total: u64) {
         if let Some(b) = &self.0 {
             b.set_length(total);
@@ -343,4 +434,9 @@ impl Progress for ProgressBar {
 /// "1 member", "3 members".
 pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A value as compact JSON, inside a document written piece by piece.
+fn compact<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("views always serialise")
 }

@@ -46,7 +46,7 @@ fn plan_with_errors_exits_3() {
     let out = ws.run(&["bulk", "plan", &file]);
     assert_eq!(code(&out), 3);
     let text = stdout(&out);
-    assert!(text.starts_with("0 to create, 0 to update, 0 to delete, 0 unchanged, 2 rows with errors\n"), "{text}");
+    assert!(text.starts_with("in.csv: 0 to create, 0 to update, 0 to delete, 0 unchanged, 2 rows with errors\n"), "{text}");
     assert!(text.contains("row 2, Username: Username alice is taken\n"), "{text}");
     assert!(text.contains("row 3, Username: No user with username \"bob\"\n"), "{text}");
 }

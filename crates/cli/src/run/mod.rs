@@ -21,7 +21,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Command::Group(cmd) => group::run(&mut ws, cmd, out),
         Command::Role(cmd) => role::run(&mut ws, cmd, out),
         Command::Attr(cmd) => attr(&mut ws, cmd, out),
-        Command::Bulk(cmd) => bulk::run(&ws, cmd, out),
+        Command::Bulk(cmd) => bulk::run(&mut ws, cmd, out),
         Command::Stats(StatsCommand::Onboarding) => out.onboarding(&ws.onboarding_stats()?),
         Command::Audit { user, action, limit, before } => audit::list(&ws, user, action, *limit, *before, out),
         Command::Demo { users, seed } => {

@@ -79,7 +79,7 @@ use std::fmt;
 
 pub use header::{Column, Columns};
 pub use read::{read, CsvRow, CsvTable, MAX_CELL_BYTES, MAX_TEXT_BYTES};
-pub use row::{check_row, check_rows, digest_ignoring_case, first_claim, Action, FileOnce, AddRow, Change, CheckedRow, ParsedRow, UpdateRow, CLEAR};
+pub use row::{check_row, check_rows, digest_ignoring_case, Action, FileOnce, AddRow, Change, CheckedRow, ParsedRow, UpdateRow, CLEAR};
 
 use crate::attribute::AttributeDefinition;
 use crate::settings::Settings;

@@ -122,6 +122,8 @@ pub enum ParsedRow {
 pub struct CheckedRow {
     /// The spreadsheet row number.
     pub row: usize,
+    /// The row's position among the file's data rows.
+    pub index: usize,
     /// `None` when the action cell was blank or unknown.
     pub action: Option<Action>,
     /// The username cell as written (trimmed), to name the row in a report.
@@ -136,7 +138,7 @@ pub fn check_rows(table: &CsvTable, columns: &Columns, settings: &Settings, defs
         .rows()
         .map(|r| {
             let mut checked = check_row(r, columns, settings, defs);
-            once.claim(&mut checked, columns);
+            once.claim(&mut checked, columns, table);
             checked
         })
         .collect()
@@ -149,69 +151,143 @@ pub fn check_row(row: CsvRow<'_>, columns: &Columns, settings: &Settings, defs: 
     RowCtx { row, columns, settings, defs, list_separators, problems: Vec::new() }.check()
 }
 
-/// "Once per file": a username in one row only, an email in one add only (ignoring case).
-/// Rows are claimed in file order; a later row gets a `duplicate_in_file` problem naming
-/// the earlier one. Keeps a 128-bit digest per value, not the value: a million rows cost
-/// tens of megabytes.
+/// "Once per file", in file order: a username in one row only, whatever the actions; an
+/// email given to one user only, by an add or by an update that changes it (ignoring case).
+/// A later row gets a `duplicate_in_file` problem naming the earlier one.
+///
+/// Keeps a 64-bit digest and a row index per value (16 bytes), not the value. When two
+/// digests match, the earlier row's cell is read again to tell a duplicate from a
+/// collision; colliding values are then kept whole. A million rows cost some 64 MB.
 #[derive(Debug, Default)]
 pub struct FileOnce {
-    usernames: HashMap<u128, u32>,
-    emails: HashMap<u128, u32>,
+    usernames: HashMap<u64, u32, Digested>,
+    /// Index of the row; [`FileOnce::BY_UPDATE`] set when an update gave the email.
+    emails: HashMap<u64, u32, Digested>,
+    /// Values whose digest an earlier, different value has: lower-cased value → row index.
+    collided: HashMap<String, u32>,
 }
 
 impl FileOnce {
+    const BY_UPDATE: u32 = 1 << 31;
+
     pub fn with_capacity(rows: usize) -> Self {
-        Self { usernames: HashMap::with_capacity(rows), emails: HashMap::with_capacity(rows) }
+        Self {
+            usernames: HashMap::with_capacity_and_hasher(rows, Digested),
+            emails: HashMap::with_capacity_and_hasher(rows, Digested),
+            collided: HashMap::new(),
+        }
     }
 
-    /// Claims the row's username (and an add's email); turns the row into an error when an
-    /// earlier row has them.
-    pub fn claim(&mut self, checked: &mut CheckedRow, columns: &Columns) {
-        let (username, email) = match &checked.result {
-            Ok(ParsedRow::Add(add)) => (Some(add.user.username.as_str()), Some(add.user.email.as_str())),
-            Ok(ParsedRow::Update(u)) => (Some(u.username.as_str()), None),
-            Ok(ParsedRow::Delete { username, .. }) => (Some(username.as_str()), None),
-            Err(_) => (None, None),
+    /// Claims the row's username (and the email it gives a user); turns the row into an
+    /// error when an earlier row has them.
+    pub fn claim(&mut self, checked: &mut CheckedRow, columns: &Columns, table: &CsvTable) {
+        let (username, email, by_update) = match &checked.result {
+            Ok(ParsedRow::Add(add)) => (Some(add.user.username.as_str()), Some(add.user.email.as_str()), false),
+            Ok(ParsedRow::Update(u)) => (Some(u.username.as_str()), u.email.as_ref().map(Email::as_str), true),
+            Ok(ParsedRow::Delete { username, .. }) => (Some(username.as_str()), None, false),
+            Err(_) => (None, None, false),
         };
-        let row = checked.row;
+        let index = checked.index as u32;
         let mut dup = Vec::new();
         if let Some(username) = username {
-            if let Some(first) = first_claim(&mut self.usernames, username, row) {
-                dup.push(problem(row, columns.header_of(&username_column(columns)), "duplicate_in_file",
-                    format!("Username \"{username}\" is already on row {first}: a file changes each user once")));
+            let column = username_column(columns);
+            if let Some(first) = self.first(Kind::Username, username, index, 0, &column, columns, table) {
+                let first_row = table.row(first as usize).row;
+                dup.push(problem(checked.row, columns.header_of(&column), "duplicate_in_file",
+                    format!("Username \"{username}\" is already on row {first_row}: a file changes each user once")));
             }
         }
         if let Some(email) = email {
-            if let Some(first) = first_claim(&mut self.emails, email, row) {
-                dup.push(problem(row, columns.header_of(&email_column(columns)), "duplicate_in_file",
-                    format!("Email \"{email}\" is already added on row {first}")));
+            let column = if by_update { Column::Email } else { email_column(columns) };
+            let flag = if by_update { Self::BY_UPDATE } else { 0 };
+            if let Some(first) = self.first(Kind::Email, email, index, flag, &column, columns, table) {
+                let first_row = table.row((first & !Self::BY_UPDATE) as usize).row;
+                let message = if by_update || first & Self::BY_UPDATE != 0 {
+                    format!("Email \"{email}\" is already given to a user on row {first_row}")
+                } else {
+                    format!("Email \"{email}\" is already added on row {first_row}")
+                };
+                dup.push(problem(checked.row, columns.header_of(&column), "duplicate_in_file", message));
             }
         }
         if !dup.is_empty() {
             checked.result = Err(dup);
         }
     }
+
+    /// Records `value` for row `index` (with `flag`); the earlier claim (index | flag) when
+    /// the same value, ignoring case, was there already.
+    #[allow(clippy::too_many_arguments)]
+    fn first(&mut self, kind: Kind, value: &str, index: u32, flag: u32, column: &Column, columns: &Columns, table: &CsvTable) -> Option<u32> {
+        let map = match kind {
+            Kind::Username => &mut self.usernames,
+            Kind::Email => &mut self.emails,
+        };
+        let digest = digest_ignoring_case(value);
+        let earlier = *map.entry(digest).or_insert(index | flag);
+        if earlier == index | flag {
+            return None;
+        }
+        // Same digest: the same value, or (rarely) a collision.
+        let earlier_index = (earlier & !Self::BY_UPDATE) as usize;
+        let earlier_value = columns.index(column).and_then(|c| table.row(earlier_index).cell(c)).map_or("", str::trim);
+        let earlier_value = earlier_value.strip_prefix('\'').filter(|v| v.starts_with(['=', '+', '-', '@'])).unwrap_or(earlier_value);
+        if earlier_value.eq_ignore_ascii_case(value) || earlier_value.to_lowercase() == value.to_lowercase() {
+            return Some(earlier);
+        }
+        let key = format!("{}:{}", kind as u8, value.to_lowercase());
+        match self.collided.get(&key) {
+            Some(&e) => Some(e),
+            None => {
+                self.collided.insert(key, index | flag);
+                None
+            }
+        }
+    }
 }
 
-/// Records `value` (ignoring case) for `row`; the earlier row when it was there already.
-pub fn first_claim(seen: &mut HashMap<u128, u32>, value: &str, row: usize) -> Option<usize> {
-    let first = *seen.entry(digest_ignoring_case(value)).or_insert(row as u32);
-    (first as usize != row).then_some(first as usize)
+/// Keys that are digests already are their own hash.
+#[derive(Debug, Clone, Copy, Default)]
+struct Digested;
+
+impl std::hash::BuildHasher for Digested {
+    type Hasher = DigestHasher;
+    fn build_hasher(&self) -> DigestHasher {
+        DigestHasher(0)
+    }
 }
 
-/// A 128-bit digest of `value` lower-cased (ASCII and Unicode): two SipHash-1-3 runs with
-/// different keys. Equal for values that compare equal ignoring case; a collision between
-/// different values among a billion is less likely than a disk error.
-pub fn digest_ignoring_case(value: &str) -> u128 {
+#[derive(Debug, Default)]
+struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Username,
+    Email,
+}
+
+/// A 64-bit digest of `value` lower-cased (SipHash-1-3, fixed keys: the same in every run).
+pub fn digest_ignoring_case(value: &str) -> u64 {
     use std::hash::{Hash, Hasher};
-    let lower = value.to_lowercase();
-    let half = |key: u8| {
-        let mut h = std::hash::DefaultHasher::new();
-        key.hash(&mut h);
-        lower.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(1)) << 64) | u128::from(half(2))
+    let mut h = std::hash::DefaultHasher::new();
+    for c in value.chars().flat_map(char::to_lowercase) {
+        c.hash(&mut h);
+    }
+    h.finish()
 }
 
 fn username_column(c: &Columns) -> Column {
@@ -244,7 +320,7 @@ impl RowCtx<'_> {
                 Some(p) if s.problems.is_empty() => Ok(p),
                 _ => Err(std::mem::take(&mut s.problems)),
             };
-            CheckedRow { row: s.row.row, action, username: username.clone(), result }
+            CheckedRow { row: s.row.row, index: s.row.index, action, username: username.clone(), result }
         };
 
         for i in self.row.too_long() {

@@ -81,7 +81,7 @@ impl Workspace {
 
         progress.phase("applying");
         let now = self.clock.now();
-        let id_bytes: Vec<[u8; 16]> = (0..plan.summary.create).map(|_| self.random_bytes::<16>()).collect();
+        let id_random: [u8; 6] = self.random_bytes::<6>();
         let batch_id = batch_id(now, self.random_bytes::<2>());
         let Workspace { store, actor, .. } = self;
         let counts = store.write(|w| {
@@ -89,7 +89,7 @@ impl Workspace {
                 return Err(stale());
             }
             let batch = w.insert_batch(&NewBatch { id: &batch_id, applied_at: now, actor, file_name: &plan.file_name })?;
-            let mut apply = RowApply { w, batch, now, hashes, ids: id_bytes.into_iter(), counts: BatchCounts::default() };
+            let mut apply = RowApply { w, batch, now, hashes, id_random, counts: BatchCounts::default() };
             for_each_checked(mapped, &plan.settings, &plan.defs, &changing, progress, |i, checked| {
                 let row = checked.row as u64;
                 match checked.result {
@@ -229,22 +229,23 @@ fn hash_passwords(plan: &BulkPlan, salts: Vec<(u32, Salt)>, progress: &dyn Progr
 }
 
 /// Writes rows of a batch.
-struct RowApply<'w, 'c, I> {
+struct RowApply<'w, 'c> {
     w: &'w Writer<'c>,
     batch: i64,
     now: Timestamp,
     hashes: HashMap<u32, PasswordHash>,
-    ids: I,
+    /// New users get sequential ids: the batch's time, a counter, these bytes.
+    id_random: [u8; 6],
     counts: BatchCounts,
 }
 
-impl<I: Iterator<Item = [u8; 16]>> RowApply<'_, '_, I> {
+impl RowApply<'_, '_> {
     fn row(&mut self, index: u32, row: u64, parsed: ParsedRow, plan: &BulkPlan) -> Result<(), Error> {
         match parsed {
             ParsedRow::Add(add) => {
                 let bulk::AddRow { user: mut new_user, groups, roles, status, second_factor, device_limit, password_expiry } = *add;
                 new_user.password = None;
-                let id = UserId::from_random_bytes(self.ids.next().ok_or_else(stale)?);
+                let id = UserId::sequential(self.now, self.counts.created as u32, self.id_random);
                 let mut user = new_user.into_user(id, self.now, Salt([0; 16]));
                 user.password = self.hashes.remove(&index);
                 if let Some(s) = status {

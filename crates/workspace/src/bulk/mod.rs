@@ -349,15 +349,14 @@ impl Workspace {
         progress.phase("checking");
         let n = mapped.table.len();
         let mut once = FileOnce::with_capacity(n);
-        let mut claims: HashMap<u128, u32> = HashMap::new();
         let mut outcomes = Vec::with_capacity(n);
         let mut problems = HashMap::new();
         {
             let ctx = plan::Ctx::new(self, &mapped.columns, &plan.settings, &plan.defs)?;
             let all: Vec<u32> = (0..n as u32).collect();
             for_each_checked(&mapped, &plan.settings, &plan.defs, &all, progress, |i, mut checked| {
-                once.claim(&mut checked, &mapped.columns);
-                let view = ctx.plan_row(&checked, Some(&mut claims), false)?;
+                once.claim(&mut checked, &mapped.columns, &mapped.table);
+                let view = ctx.plan_row(&checked, false)?;
                 let outcome = Outcome::parse(&view.outcome).unwrap_or(Outcome::Error);
                 if outcome == Outcome::Error {
                     problems.insert(i as u32, view.problems);
@@ -410,7 +409,7 @@ impl Workspace {
                 problems: plan.problems.get(&(i as u32)).cloned().unwrap_or_default(),
             });
         }
-        ctx.plan_row(&checked, None, true)
+        ctx.plan_row(&checked, true)
     }
 
     /// Plans `bytes` and renders every row: for small files and tests (a page at a time with
@@ -519,36 +518,41 @@ pub fn csv_line<S: AsRef<str>>(cells: &[S]) -> String {
         .join(",")
 }
 
+/// The header of a plan written as CSV.
+const PLAN_CSV_HEADER: [&str; 6] = ["Row", "Action", "Username", "Outcome", "Changes", "Problems"];
+
+/// One planned row as a line of the plan CSV (without the line end).
+fn plan_csv_line(r: &BulkRowView) -> String {
+    let show = |v: &Value| match v {
+        Value::Null => "(empty)".to_owned(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let changes: Vec<String> = r.changes.iter().map(|c| format!("{}: {} → {}", c.field, show(&c.old), show(&c.new))).collect();
+    let problems: Vec<String> =
+        r.problems.iter().map(|p| if p.column.is_empty() { p.message.clone() } else { format!("{}: {}", p.column, p.message) }).collect();
+    csv_line(&[
+        r.row.to_string(),
+        r.action.clone().unwrap_or_default(),
+        r.username.clone(),
+        r.outcome.clone(),
+        changes.join("; "),
+        problems.join("; "),
+    ])
+}
+
 impl BulkPlanView {
     /// The plan as CSV (Row, Action, Username, Outcome, Changes, Problems), every cell
     /// neutralised against formula injection. File problems, if any, are rows without a number.
     pub fn to_csv(&self) -> String {
-        let show = |v: &Value| match v {
-            Value::Null => "(empty)".to_owned(),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let mut out = csv_line(&["Row", "Action", "Username", "Outcome", "Changes", "Problems"]);
+        let mut out = csv_line(&PLAN_CSV_HEADER);
         out.push_str("\r\n");
         for p in &self.file_problems {
             out.push_str(&csv_line(&["", "", "", "error", "", &p.message]));
             out.push_str("\r\n");
         }
         for r in &self.rows {
-            let changes: Vec<String> = r.changes.iter().map(|c| format!("{}: {} → {}", c.field, show(&c.old), show(&c.new))).collect();
-            let problems: Vec<String> = r
-                .problems
-                .iter()
-                .map(|p| if p.column.is_empty() { p.message.clone() } else { format!("{}: {}", p.column, p.message) })
-                .collect();
-            out.push_str(&csv_line(&[
-                r.row.to_string(),
-                r.action.clone().unwrap_or_default(),
-                r.username.clone(),
-                r.outcome.clone(),
-                changes.join("; "),
-                problems.join("; "),
-            ]));
+            out.push_str(&plan_csv_line(r));
             out.push_str("\r\n");
         }
         out

@@ -2,7 +2,7 @@
 //! delete's email that must belong to the same user, groups and roles that must exist, and
 //! for an update the field-by-field difference old → new.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use roster_core::bulk::{self, Change, CheckedRow, Column, Columns, ParsedRow, RowProblem, UpdateRow};
 use roster_core::{AttributeDefinition, Email, FieldErrors, GroupName, RoleName, Settings, User, Username};
@@ -57,10 +57,10 @@ impl<'a> Ctx<'a> {
         BulkProblemView { column: self.columns.header_of(column), code: code.to_owned(), message }
     }
 
-    /// Plans one checked row. `claims` (lower-cased email digests → the first row giving the
-    /// email to a user) is the file's context, kept while planning in file order; `changes`
-    /// says whether a create lists its fields (a page shows them; the count does not need them).
-    pub(super) fn plan_row(&self, checked: &CheckedRow, claims: Option<&mut HashMap<u128, u32>>, changes: bool) -> Result<BulkRowView, Error> {
+    /// Plans one checked row ("once per file" is checked before, by the core's `FileOnce`).
+    /// `changes` says whether a create lists its fields (a page shows them; the count does
+    /// not need them).
+    pub(super) fn plan_row(&self, checked: &CheckedRow, changes: bool) -> Result<BulkRowView, Error> {
         let mut view = BulkRowView {
             row: checked.row,
             action: checked.action.map(|a| a.as_str().to_owned()),
@@ -76,20 +76,6 @@ impl<'a> Ctx<'a> {
             }
             Ok(p) => p,
         };
-        let claimed = match parsed {
-            ParsedRow::Add(a) => Some(&a.user.email),
-            ParsedRow::Update(u) => u.email.as_ref(),
-            ParsedRow::Delete { .. } => None,
-        };
-        if let (Some(e), Some(claims)) = (claimed, claims) {
-            if let Some(first) = bulk::first_claim(claims, e.as_str(), checked.row) {
-                view.problems.push(self.problem(
-                    &Column::Email,
-                    "duplicate_in_file",
-                    format!("Email \"{e}\" is already given to a user on row {first}"),
-                ));
-            }
-        }
         let outcome = match parsed {
             ParsedRow::Add(add) => self.plan_add(add, &mut view, changes)?,
             ParsedRow::Update(up) => self.plan_update(up, &mut view)?,

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{csv_line, BulkPlan, BulkResultView, BulkSavedView, Outcome};
+use super::{csv_line, plan_csv_line, BulkPlan, BulkResultView, BulkSavedView, Outcome, PLAN_CSV_HEADER};
 use crate::{Error, ErrorCode, Workspace};
 
 /// Writes `bytes` to `path` through a temporary file beside it, so a failed write leaves no
@@ -31,6 +31,35 @@ fn write_with(path: &Path, f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>
 }
 
 impl Workspace {
+    /// Writes the plan as CSV (Row, Action, Username, Outcome, Changes, Problems), a page of
+    /// rows at a time; file problems, if any, are rows without a number.
+    pub fn bulk_save_plan(&self, plan: &BulkPlan, path: &Path) -> Result<BulkSavedView, Error> {
+        let mut pages = Vec::new();
+        let mut offset = 0;
+        // Rendering needs the store; writing does not: render first, a page at a time.
+        let total = plan.outcomes.len();
+        let mut text = String::new();
+        text.push_str(&csv_line(&PLAN_CSV_HEADER));
+        text.push_str("\r\n");
+        for p in &plan.file_problems {
+            text.push_str(&csv_line(&["", "", "", "error", "", &p.message]));
+            text.push_str("\r\n");
+        }
+        pages.push(text);
+        while offset < total {
+            let page = self.bulk_plan_rows(plan, None, offset, 1000)?;
+            offset += page.rows.len().max(1);
+            let mut text = String::new();
+            for r in &page.rows {
+                text.push_str(&plan_csv_line(r));
+                text.push_str("\r\n");
+            }
+            pages.push(text);
+        }
+        write_with(path, |out| pages.iter().try_for_each(|p| out.write_all(p.as_bytes())))?;
+        Ok(BulkSavedView { path: path.display().to_string(), rows: total })
+    }
+
     /// Writes the results of `plan` to `path` (comma-separated, UTF-8, every cell
     /// neutralised): the file's own columns, then `Result` (created, updated, deleted,
     /// unchanged, failed, or skipped when the plan was not applied) and `Message` (the
