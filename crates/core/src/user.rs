@@ -32,9 +32,21 @@ impl UserId {
     /// instead of all over it.
     pub fn sequential(at: crate::Timestamp, counter: u32, random: [u8; 6]) -> Self {
         let millis = (at.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
-        let mut bytes = [0u8; 10];
-        bytes[..4].copy_from_slice(&counter.to_be_bytes());
-        bytes[4..].copy_from_slice(&random);
+        // The builder keeps 4 bits of byte 0 and 6 bits of byte 2 (the rest is version and
+        // variant): the counter fills the bits it keeps, most significant first.
+        let c = counter;
+        let bytes = [
+            (c >> 28) as u8 & 0x0f,
+            (c >> 20) as u8,
+            (c >> 14) as u8 & 0x3f,
+            (c >> 6) as u8,
+            ((c as u8 & 0x3f) << 2) | (random[0] & 0x03),
+            random[1],
+            random[2],
+            random[3],
+            random[4],
+            random[5],
+        ];
         Self(uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid())
     }
 
@@ -363,12 +375,14 @@ mod tests {
 
     #[test]
     fn sequential_ids_sort_in_counter_order() {
-        let ids: Vec<String> = [0u32, 1, 255, 256, 65_536, 1_000_000].iter().map(|&c| UserId::sequential(NOW, c, [0xff; 6]).to_string()).collect();
+        let ids: Vec<String> = [0u32, 1, 2, 63, 64, 255, 256, 16_383, 16_384, 65_536, 1_000_000, u32::MAX].iter().map(|&c| UserId::sequential(NOW, c, [0xff; 6]).to_string()).collect();
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted);
         assert!(ids.iter().all(|id| id.as_bytes()[14] == b'7'), "version 7: {ids:?}");
         assert_ne!(UserId::sequential(NOW, 1, [0; 6]), UserId::sequential(NOW, 1, [1; 6]));
+        let unique: std::collections::HashSet<UserId> = (0..100_000).map(|c| UserId::sequential(NOW, c, [7; 6])).collect();
+        assert_eq!(unique.len(), 100_000, "every counter value its own id");
     }
 
     fn defs() -> Vec<AttributeDefinition> {

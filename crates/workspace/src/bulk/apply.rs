@@ -159,7 +159,7 @@ fn check_applicable(plan: &BulkPlan, options: &BulkApplyOptions) -> Result<(), E
     }
     if plan.deletes_need_confirmation() && options.confirmed_deletes != Some(plan.summary.delete) {
         let n = plan.summary.delete;
-        let message = format!("This file deletes {n} users: confirm with the number {n}");
+        let message = format!("This file deletes {}: confirm with the number {n}", crate::views::count(n, "user", "users"));
         return Err(Error {
             code: ErrorCode::Validation,
             message: message.clone(),
