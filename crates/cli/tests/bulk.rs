@@ -116,3 +116,63 @@ fn template_written_and_plans_back() {
     let v = ws.json(&["bulk", "plan", &other]);
     assert_eq!(v["summary"], json!({"create": 1, "update": 1, "delete": 1, "unchanged": 0, "error": 0}));
 }
+
+#[test]
+fn apply_report_history_and_undo() {
+    let ws = Ws::new();
+    ws.add("alice");
+    for i in 1..=30 {
+        ws.add(&format!("u{i:02}"));
+    }
+    let file = write(&ws, "people.csv", "Action,Username,Email,First Name\nadd,carol,carol@example.com,Carol\nupdate,alice,,Alicia\nadd,dave,broken,\n");
+    // Errors: refused with exit 3, nothing applied, the report still written.
+    let report = ws.path.with_file_name("result.csv");
+    let out = ws.run(&["bulk", "apply", &file, "--report", report.to_str().unwrap()]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains("--skip-invalid"), "{}", stderr(&out));
+    assert_eq!(ws.user_count(), 31);
+    assert!(std::fs::read_to_string(&report).unwrap().contains("add,carol,carol@example.com,Carol,skipped,"));
+    // --skip-invalid applies the valid rows; --failed-only writes the failed ones as they were.
+    let out = ws.run(&["--json", "bulk", "apply", &file, "--skip-invalid", "--report", report.to_str().unwrap(), "--failed-only"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["created"].as_u64(), v["updated"].as_u64(), v["failed"].as_u64()), (Some(1), Some(1), Some(1)));
+    let batch = v["batchId"].as_str().unwrap().to_owned();
+    assert_eq!(std::fs::read_to_string(&report).unwrap(), "Action,Username,Email,First Name\r\nadd,dave,broken,\r\n");
+    assert_eq!(ws.user("alice")["firstName"], "Alicia");
+    let history = ws.json(&["bulk", "history"]);
+    assert_eq!(history[0]["id"], batch.as_str());
+    assert_eq!(history[0]["fileName"], "people.csv");
+    // Changed since: exit 5 naming the user; --force undoes anyway.
+    assert_eq!(code(&ws.run(&["user", "edit", "carol", "--last", "Danvers"])), 0);
+    let out = ws.run(&["bulk", "undo", &batch]);
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    assert!(stderr(&out).contains("carol: Row 2: carol changed since the batch"), "{}", stderr(&out));
+    let out = ws.run(&["bulk", "undo", &batch, "--force"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).starts_with(&format!("Undid batch {batch}: 1 removed, 1 reverted, 0 re-created")), "{}", stdout(&out));
+    assert_eq!(ws.user("alice")["firstName"], "");
+    assert_eq!(ws.user_count(), 31);
+    assert_eq!(code(&ws.run(&["bulk", "undo", "no-such-batch"])), 4);
+}
+
+#[test]
+fn deleting_many_users_needs_yes() {
+    let ws = Ws::new();
+    // 11 of 311 users: under 5%, but more than 10.
+    assert_eq!(code(&ws.run(&["demo", "--users", "300"])), 0);
+    let mut csv = String::from("Action,Username,Email\n");
+    for i in 1..=11 {
+        ws.add(&format!("u{i:02}"));
+        csv.push_str(&format!("delete,u{i:02},u{i:02}@example.com\n"));
+    }
+    let file = write(&ws, "leavers.csv", &csv);
+    let out = ws.run(&["bulk", "apply", &file]);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains("This file deletes 11 users: add --yes to confirm"), "{}", stderr(&out));
+    assert_eq!(ws.user_count(), 311);
+    let out = ws.run(&["bulk", "apply", &file, "--yes"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("0 created, 0 updated, 11 deleted"), "{}", stdout(&out));
+    assert_eq!(ws.user_count(), 300);
+}
