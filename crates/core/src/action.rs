@@ -113,7 +113,8 @@ mod tests {
         let u = onboarded_user();
         let limit = DeviceLimit::new(3).unwrap();
         // action, check on the result
-        let cases: Vec<(UserAction, Box<dyn Fn(&User) -> bool>)> = vec![
+        type Check = Box<dyn Fn(&User) -> bool>;
+        let cases: Vec<(UserAction, Check)> = vec![
             (UserAction::Disable, Box::new(|n: &User| n.status == UserStatus::Disabled)),
             (UserAction::SetSecondFactor(SecondFactor::HardwareKey), Box::new(|n: &User| n.second_factor == SecondFactor::HardwareKey)),
             (

@@ -30,9 +30,12 @@ use crate::{Reader, StoreError};
 /// Up to this many matches, sorting them beats walking an order.
 const FEW: usize = 2000;
 
+/// The stamp the cached orders were made at, and each sort column's order of seqs.
+type Orders = (Option<(i64, u64)>, HashMap<&'static str, Arc<Vec<i64>>>);
+
 /// Seqs in the order of each sort column, valid while the stamp holds.
 #[derive(Default)]
-pub(crate) struct SortOrders(RefCell<(Option<(i64, u64)>, HashMap<&'static str, Arc<Vec<i64>>>)>);
+pub(crate) struct SortOrders(RefCell<Orders>);
 
 /// SQLite's NOCASE collation: bytes compared with ASCII letters folded to lower case.
 fn nocase(a: &str, b: &str) -> Ordering {

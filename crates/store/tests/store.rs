@@ -22,7 +22,7 @@ fn user(n: u32, username: &str, first: &str, last: &str) -> User {
         email: format!("{username}@example.com"),
         first_name: first.into(),
         last_name: last.into(),
-        phone: if n % 2 == 0 { "+1 415 555 2671".into() } else { String::new() },
+        phone: if n.is_multiple_of(2) { "+1 415 555 2671".into() } else { String::new() },
         ..UserDraft::default()
     }
     .parse(&Settings::default(), &[])
