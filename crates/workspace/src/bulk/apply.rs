@@ -89,7 +89,7 @@ impl Workspace {
                 return Err(stale());
             }
             let batch = w.insert_batch(&NewBatch { id: &batch_id, applied_at: now, actor, file_name: &plan.file_name })?;
-            let mut apply = RowApply { w, batch, now, hashes, id_random, counts: BatchCounts::default() };
+            let mut apply = RowApply { w, batch, now, hashes, id_random, counts: BatchCounts::default(), pending: Vec::new() };
             for_each_checked(mapped, &plan.settings, &plan.defs, &changing, progress, |i, checked| {
                 let row = checked.row as u64;
                 match checked.result {
@@ -97,6 +97,7 @@ impl Workspace {
                     Err(_) => Err(stale()),
                 }
             })?;
+            apply.flush()?;
             if progress.is_cancelled() {
                 return Err(Error::cancelled());
             }
@@ -237,9 +238,35 @@ struct RowApply<'w, 'c> {
     /// New users get sequential ids: the batch's time, a counter, these bytes.
     id_random: [u8; 6],
     counts: BatchCounts,
+    /// New users not written yet, with their file rows: written [`PENDING`] at a time.
+    pending: Vec<(u64, User)>,
 }
 
+/// How many new users go to the store in one statement.
+const PENDING: usize = 4096;
+
 impl RowApply<'_, '_> {
+    /// Writes the pending new users, their groups and roles, and records them in the batch.
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        self.w.insert_users(pending.iter().map(|(_, u)| u))?;
+        for (row, user) in &pending {
+            for g in &user.groups {
+                self.w.add_member(g, &user.id)?;
+            }
+            for r in &user.roles {
+                self.w.assign_role(r, &user.id)?;
+            }
+            self.w.record_batch_user(self.batch, *row, BatchOp::Create, &user.id.to_string(), Some(user.version))?;
+        }
+        self.pending = pending;
+        self.pending.clear();
+        Ok(())
+    }
+
     fn row(&mut self, index: u32, row: u64, parsed: ParsedRow, plan: &BulkPlan) -> Result<(), Error> {
         match parsed {
             ParsedRow::Add(add) => {
@@ -256,17 +283,16 @@ impl RowApply<'_, '_> {
                 }
                 user.device_limit = device_limit;
                 user.password_expires_at = password_expiry;
-                self.w.insert_user(&user)?;
-                for g in &groups {
-                    self.w.add_member(g, &user.id)?;
-                }
-                for r in &roles {
-                    self.w.assign_role(r, &user.id)?;
-                }
-                self.w.record_batch_user(self.batch, row, BatchOp::Create, &user.id.to_string(), Some(user.version))?;
+                user.groups = groups;
+                user.roles = roles;
+                self.pending.push((row, user));
                 self.counts.created += 1;
+                if self.pending.len() >= PENDING {
+                    self.flush()?;
+                }
             }
             ParsedRow::Update(up) => {
+                self.flush()?;
                 let current = self.w.reader().user_by_username(up.username.as_str())?.ok_or_else(stale)?;
                 let mut next: User = updated_user(&current, &up, &plan.settings, &plan.defs).map_err(|_| stale())?;
                 if let Some(hash) = self.hashes.remove(&index) {
@@ -295,6 +321,7 @@ impl RowApply<'_, '_> {
                 self.counts.updated += 1;
             }
             ParsedRow::Delete { username, .. } => {
+                self.flush()?;
                 let current = self.w.reader().user_by_username(username.as_str())?.ok_or_else(stale)?;
                 let id = current.id.to_string();
                 self.w.snapshot_user(self.batch, &id)?;
