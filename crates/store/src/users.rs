@@ -318,6 +318,51 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Writes each user over the stored one with the same id, if its stored version is the
+    /// one given; in one statement, for the reason [`Writer::insert_users`] gives. Returns
+    /// how many were written: fewer than given means some had another version (then the
+    /// caller rolls back).
+    pub fn update_users<'u>(&self, users: impl IntoIterator<Item = (&'u User, u64)>) -> Result<usize, StoreError> {
+        self.tx.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS staged_updates (id PRIMARY KEY, username, email, first_name, last_name, phone, status,
+                password_hash, password_expires_at, second_factor, mfa_enrolled, device_limit, attributes, updated_at, version, expected);
+             DELETE FROM temp.staged_updates;",
+        )?;
+        {
+            let mut stage = self.tx.prepare_cached(
+                "INSERT INTO temp.staged_updates VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            )?;
+            for (u, expected) in users {
+                let mut values = user_values(u).to_vec();
+                values.push((expected as i64).into());
+                stage.execute(rusqlite::params_from_iter(values))?;
+            }
+        }
+        let n = self
+            .tx
+            .prepare_cached(
+                "UPDATE users SET (username, email, first_name, last_name, phone, status, password_hash, password_expires_at,
+                        second_factor, mfa_enrolled, device_limit, attributes, updated_at, version) =
+                     (s.username, s.email, s.first_name, s.last_name, s.phone, s.status, s.password_hash, s.password_expires_at,
+                        s.second_factor, s.mfa_enrolled, s.device_limit, s.attributes, s.updated_at, s.version)
+                 FROM temp.staged_updates s
+                 WHERE users.id = s.id AND users.version = s.expected",
+            )?
+            .execute([])?;
+        self.tx.execute("DELETE FROM temp.staged_updates", [])?;
+        Ok(n)
+    }
+
+    /// Deletes these users (memberships, roles and sessions go with them) in one statement.
+    /// Returns how many there were.
+    pub fn delete_users<'u>(&self, ids: impl IntoIterator<Item = &'u UserId>) -> Result<usize, StoreError> {
+        let ids: Vec<Value> = ids.into_iter().map(|id| Value::Text(id.to_string())).collect();
+        Ok(self
+            .tx
+            .prepare_cached("DELETE FROM users WHERE id IN (SELECT value FROM rarray(?1))")?
+            .execute([std::rc::Rc::new(ids)])?)
+    }
+
     /// Writes `u` over the stored user with the same id, if the stored version is
     /// `expected_version`. Returns false (writing nothing) when it is not.
     pub fn update_user(&self, u: &User, expected_version: u64) -> Result<bool, StoreError> {

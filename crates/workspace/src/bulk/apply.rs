@@ -229,7 +229,8 @@ fn hash_passwords(plan: &BulkPlan, salts: Vec<(u32, Salt)>, progress: &dyn Progr
     Ok(hashes.into_iter().filter_map(|(i, h)| h.map(|h| (i, h))).collect())
 }
 
-/// Writes rows of a batch.
+/// Writes rows of a batch: consecutive rows of one kind go to the store together, in file
+/// order (see `Writer::insert_users` for why).
 struct RowApply<'w, 'c> {
     w: &'w Writer<'c>,
     batch: i64,
@@ -238,37 +239,32 @@ struct RowApply<'w, 'c> {
     /// New users get sequential ids: the batch's time, a counter, these bytes.
     id_random: [u8; 6],
     counts: BatchCounts,
-    /// New users not written yet, with their file rows: written [`PENDING`] at a time.
-    pending: Vec<(u64, User)>,
+    /// Rows not written yet, all of one kind, with their file rows.
+    pending: Vec<Pending>,
 }
 
-/// How many new users go to the store in one statement.
+enum Pending {
+    Create { row: u64, user: User },
+    Update { row: u64, current: Box<User>, next: Box<User> },
+    Delete { row: u64, user: User },
+}
+
+impl Pending {
+    fn kind(&self) -> BatchOp {
+        match self {
+            Self::Create { .. } => BatchOp::Create,
+            Self::Update { .. } => BatchOp::Update,
+            Self::Delete { .. } => BatchOp::Delete,
+        }
+    }
+}
+
+/// How many rows go to the store in one statement.
 const PENDING: usize = 4096;
 
 impl RowApply<'_, '_> {
-    /// Writes the pending new users, their groups and roles, and records them in the batch.
-    fn flush(&mut self) -> Result<(), Error> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let pending = std::mem::take(&mut self.pending);
-        self.w.insert_users(pending.iter().map(|(_, u)| u))?;
-        for (row, user) in &pending {
-            for g in &user.groups {
-                self.w.add_member(g, &user.id)?;
-            }
-            for r in &user.roles {
-                self.w.assign_role(r, &user.id)?;
-            }
-            self.w.record_batch_user(self.batch, *row, BatchOp::Create, &user.id.to_string(), Some(user.version))?;
-        }
-        self.pending = pending;
-        self.pending.clear();
-        Ok(())
-    }
-
     fn row(&mut self, index: u32, row: u64, parsed: ParsedRow, plan: &BulkPlan) -> Result<(), Error> {
-        match parsed {
+        let op = match parsed {
             ParsedRow::Add(add) => {
                 let bulk::AddRow { user: mut new_user, groups, roles, status, second_factor, device_limit, password_expiry } = *add;
                 new_user.password = None;
@@ -285,14 +281,10 @@ impl RowApply<'_, '_> {
                 user.password_expires_at = password_expiry;
                 user.groups = groups;
                 user.roles = roles;
-                self.pending.push((row, user));
                 self.counts.created += 1;
-                if self.pending.len() >= PENDING {
-                    self.flush()?;
-                }
+                Pending::Create { row, user }
             }
             ParsedRow::Update(up) => {
-                self.flush()?;
                 let current = self.w.reader().user_by_username(up.username.as_str())?.ok_or_else(stale)?;
                 let mut next: User = updated_user(&current, &up, &plan.settings, &plan.defs).map_err(|_| stale())?;
                 if let Some(hash) = self.hashes.remove(&index) {
@@ -300,36 +292,95 @@ impl RowApply<'_, '_> {
                 }
                 next.version = current.version + 1;
                 next.updated_at = self.now;
-                let id = current.id.to_string();
-                self.w.snapshot_user(self.batch, &id)?;
-                if !self.w.update_user(&next, current.version)? {
-                    return Err(stale());
-                }
-                for g in next.groups.iter().filter(|g| !current.groups.contains(g)) {
-                    self.w.add_member(g, &current.id)?;
-                }
-                for g in current.groups.iter().filter(|g| !next.groups.contains(g)) {
-                    self.w.remove_member(g, &current.id)?;
-                }
-                for r in next.roles.iter().filter(|r| !current.roles.contains(r)) {
-                    self.w.assign_role(r, &current.id)?;
-                }
-                for r in current.roles.iter().filter(|r| !next.roles.contains(r)) {
-                    self.w.unassign_role(r, &current.id)?;
-                }
-                self.w.record_batch_user(self.batch, row, BatchOp::Update, &id, Some(next.version))?;
                 self.counts.updated += 1;
+                Pending::Update { row, current: Box::new(current), next: Box::new(next) }
             }
             ParsedRow::Delete { username, .. } => {
-                self.flush()?;
-                let current = self.w.reader().user_by_username(username.as_str())?.ok_or_else(stale)?;
-                let id = current.id.to_string();
-                self.w.snapshot_user(self.batch, &id)?;
-                self.w.delete_user(&current.id)?;
-                self.w.record_batch_user(self.batch, row, BatchOp::Delete, &id, None)?;
+                let user = self.w.reader().user_by_username(username.as_str())?.ok_or_else(stale)?;
                 self.counts.deleted += 1;
+                Pending::Delete { row, user }
+            }
+        };
+        if self.pending.first().is_some_and(|p| p.kind() != op.kind()) {
+            self.flush()?;
+        }
+        self.pending.push(op);
+        if self.pending.len() >= PENDING {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending rows and records them in the batch.
+    fn flush(&mut self) -> Result<(), Error> {
+        let pending = std::mem::take(&mut self.pending);
+        let Some(kind) = pending.first().map(Pending::kind) else { return Ok(()) };
+        let w = self.w;
+        match kind {
+            BatchOp::Create => {
+                w.insert_users(pending.iter().filter_map(|p| match p {
+                    Pending::Create { user, .. } => Some(user),
+                    _ => None,
+                }))?;
+            }
+            BatchOp::Update => {
+                let mut staged = Vec::with_capacity(pending.len());
+                for p in &pending {
+                    if let Pending::Update { current, next, .. } = p {
+                        w.snapshot_user(self.batch, &current.id.to_string())?;
+                        staged.push((next.as_ref(), current.version));
+                    }
+                }
+                if w.update_users(staged.iter().copied())? != staged.len() {
+                    return Err(stale());
+                }
+            }
+            BatchOp::Delete => {
+                for p in &pending {
+                    if let Pending::Delete { user, .. } = p {
+                        w.snapshot_user(self.batch, &user.id.to_string())?;
+                    }
+                }
+                w.delete_users(pending.iter().filter_map(|p| match p {
+                    Pending::Delete { user, .. } => Some(&user.id),
+                    _ => None,
+                }))?;
             }
         }
+        for p in &pending {
+            match p {
+                Pending::Create { row, user } => {
+                    for g in &user.groups {
+                        w.add_member(g, &user.id)?;
+                    }
+                    for r in &user.roles {
+                        w.assign_role(r, &user.id)?;
+                    }
+                    w.record_batch_user(self.batch, *row, BatchOp::Create, &user.id.to_string(), Some(user.version))?;
+                }
+                Pending::Update { row, current, next } => {
+                    let id = &current.id;
+                    for g in next.groups.iter().filter(|g| !current.groups.contains(g)) {
+                        w.add_member(g, id)?;
+                    }
+                    for g in current.groups.iter().filter(|g| !next.groups.contains(g)) {
+                        w.remove_member(g, id)?;
+                    }
+                    for r in next.roles.iter().filter(|r| !current.roles.contains(r)) {
+                        w.assign_role(r, id)?;
+                    }
+                    for r in current.roles.iter().filter(|r| !next.roles.contains(r)) {
+                        w.unassign_role(r, id)?;
+                    }
+                    w.record_batch_user(self.batch, *row, BatchOp::Update, &id.to_string(), Some(next.version))?;
+                }
+                Pending::Delete { row, user } => {
+                    w.record_batch_user(self.batch, *row, BatchOp::Delete, &user.id.to_string(), None)?;
+                }
+            }
+        }
+        self.pending = pending;
+        self.pending.clear();
         Ok(())
     }
 }
