@@ -70,7 +70,7 @@ impl BulkSession {
     /// Progress for new work, reported on `channel`; clears an earlier Cancel.
     pub(crate) fn progress(&self, channel: Channel<ProgressMessage>) -> ChannelProgress<'_> {
         self.cancel.store(false, Ordering::SeqCst);
-        ChannelProgress { channel, cancel: &self.cancel, last: Mutex::new(Last { phase: String::new(), sent: None }) }
+        ChannelProgress { channel, cancel: &self.cancel, last: Mutex::new(Last { phase: String::new(), done: 0, sent: None }) }
     }
 
     /// Asks the work under way to stop; it stops before it commits.
@@ -93,12 +93,14 @@ pub(crate) struct ChannelProgress<'a> {
 
 struct Last {
     phase: String,
+    done: u64,
     sent: Option<Instant>,
 }
 
 impl ChannelProgress<'_> {
     fn send(&self, last: &mut Last, done: u64, total: u64) {
         last.sent = Some(Instant::now());
+        last.done = done;
         // A window that went away cannot be told; the work goes on regardless.
         let _ = self.channel.send(ProgressMessage { phase: last.phase.clone(), done, total });
     }
@@ -109,12 +111,17 @@ impl Progress for ChannelProgress<'_> {
         let Ok(mut last) = self.last.lock() else { return };
         if last.phase != name {
             last.phase = name.to_owned();
+            last.done = 0;
             self.send(&mut last, 0, 0);
         }
     }
 
     fn update(&self, done: u64, total: u64) {
         let Ok(mut last) = self.last.lock() else { return };
+        // Counts from several threads can arrive out of order: never send one that goes back.
+        if done < last.done {
+            return;
+        }
         if done >= total || last.sent.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY) {
             self.send(&mut last, done, total);
         }
