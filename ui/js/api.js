@@ -3,7 +3,7 @@
 
 /** Error codes the shell can return (docs/ipc.md); `internal` also covers anything unexpected. */
 export const ERROR_CODES = Object.freeze([
-  "validation", "not_found", "conflict", "stale", "usage", "not_configured", "workspace", "internal",
+  "validation", "not_found", "conflict", "stale", "usage", "not_configured", "cancelled", "workspace", "internal",
 ]);
 
 /**
@@ -143,3 +143,66 @@ export const onboardingStats = () => call("onboarding_stats");
 /** @param {{user?, action?, limit?, before?}} query
  *  @returns {Promise<{entries: object[], next: number|null}>} */
 export const auditLog = (query = {}) => call("audit_log", { query });
+
+// ---- Bulk CSV: plan a file, apply it, results, history, undo (docs/ipc.md, "Bulk CSV") ----------
+
+/**
+ * A channel for a long command's progress: each message `{phase, done, total}` goes to `onProgress`.
+ * Channels are how the shell streams to the window while a command runs.
+ */
+function progressChannel(onProgress) {
+  const Channel = window.__TAURI__?.core?.Channel;
+  if (typeof Channel !== "function") throw new ApiError("internal", "Roster's desktop shell is not available in this window.");
+  const channel = new Channel();
+  channel.onmessage = (message) => onProgress?.(message);
+  return channel;
+}
+
+/** The native open dialog, filtered for CSV. @returns {Promise<string|null>} the path, or null if cancelled */
+export const chooseOpenFile = () => call("choose_open_file");
+
+/** The native save dialog. @returns {Promise<string|null>} the path, or null if cancelled */
+export const chooseSaveFile = (defaultName) => call("choose_save_file", { defaultName });
+
+/** Writes the sample CSV. @returns {Promise<{path, rows}>} */
+export const bulkSaveTemplate = (path) => call("bulk_save_template", { path });
+
+/**
+ * Reads and plans a CSV file; it becomes the open plan (replacing any other).
+ * @param {string} path
+ * @param {(progress: {phase: string, done: number, total: number}) => void} onProgress
+ * @returns {Promise<{fileName, rows, summary: {create, update, delete, unchanged, error}, warnings, fileProblems,
+ *                    deletesNeedConfirmation: boolean, userCount}>}
+ */
+export const bulkOpen = async (path, onProgress) => call("bulk_open", { path, onProgress: progressChannel(onProgress) });
+
+/**
+ * A page of the open plan's rows.
+ * @param {"create"|"update"|"delete"|"unchanged"|"error"|null} outcome  null: every row
+ * @returns {Promise<{total, offset, rows: {row, action, outcome, username, changes, problems}[]}>}
+ */
+export const bulkRows = (outcome, offset, limit) => call("bulk_rows", { outcome, offset, limit });
+
+/** The first error row after spreadsheet row `afterRow` (wrapping). @returns {Promise<{row, index, errorIndex}|null>} */
+export const bulkNextError = (afterRow) => call("bulk_next_error", { afterRow });
+
+/**
+ * Applies the open plan in one transaction.
+ * @param {boolean} skipInvalid  apply the valid rows of a plan with errors
+ * @param {number|null} confirmedDeletes  the number of deletions, typed by the admin when the plan asks for it
+ * @returns {Promise<{batchId, created, updated, deleted, unchanged, failed, alert: {status, message}}>}
+ */
+export const bulkApply = async (skipInvalid, confirmedDeletes, onProgress) =>
+  call("bulk_apply", { skipInvalid, confirmedDeletes, onProgress: progressChannel(onProgress) });
+
+/** Asks the running plan or apply to stop; it then fails with code `cancelled`, having changed nothing. */
+export const bulkCancel = () => call("bulk_cancel");
+
+/** Writes the open plan's results file (or only its failed rows). @returns {Promise<{path, rows}>} */
+export const bulkSaveResults = (path, failedOnly) => call("bulk_save_results", { path, failedOnly });
+
+/** @returns {Promise<{id, appliedAt, actor, fileName, rows, created, updated, deleted, unchanged, failed, undoneAt, undoneBy}[]>} newest first */
+export const bulkHistory = () => call("bulk_history");
+
+/** Undoes a batch; without `force` it fails with `conflict` (fields name the users changed since). */
+export const bulkUndo = (batchId, force) => call("bulk_undo", { batchId, force });

@@ -1,6 +1,7 @@
 // Starts the app: the workspace header, then hash routing between views inside <main id="main">.
 // Routes: #/users (the list, also the default), #/users/new, #/users/<username>/edit,
-// #/onboarding (the Users area's second tab), #/groups, #/groups/<name>, #/roles, #/attributes, #/audit.
+// #/onboarding (the Users area's second tab), #/groups, #/groups/<name>, #/roles, #/attributes, #/bulk,
+// #/audit.
 // To add a section: a nav link in index.html with data-section, a route below, a view module.
 import { el } from "./dom.js";
 import { announce, clearNotice } from "./notice.js";
@@ -10,6 +11,7 @@ import { initialListState, startUsersList } from "./components/users-list.js";
 import { startWorkspaceHeader } from "./components/workspace-header.js";
 import { startAttributesView } from "./components/attributes-view.js";
 import { startAuditView } from "./components/audit-view.js";
+import { initialBulkState, startBulkView } from "./components/bulk-view.js";
 import { startGroupDetailView, startGroupsView } from "./components/groups-view.js";
 import { startOnboardingView } from "./components/onboarding-view.js";
 import { startRolesView } from "./components/roles-view.js";
@@ -26,11 +28,13 @@ const ROUTES = [
   { pattern: /^#\/groups\/([^/]+)$/, section: "groups", start: (m) => sectionView("group", startGroupDetailView, { group: decodeURIComponent(m[1]) }) },
   { pattern: /^#\/roles\/?$/, section: "roles", start: () => sectionView("roles", startRolesView) },
   { pattern: /^#\/attributes\/?$/, section: "attributes", start: () => sectionView("attributes", startAttributesView) },
+  { pattern: /^#\/bulk\/?$/, section: "bulk", start: () => sectionView("bulk", (root) => startBulkView(root, bulkState)) },
   { pattern: /^#\/audit\/?$/, section: "audit", start: () => sectionView("audit", startAuditView) },
 ];
 
 const main = document.getElementById("main");
 const listState = initialListState(); // kept across visits to the list
+const bulkState = initialBulkState(); // the open plan and its results, kept across visits
 let currentView = null;
 /** What to focus when the list shows again: a username's link, or a selector. */
 let returnFocus = null;

@@ -23,6 +23,7 @@ export const AUDIT_ACTIONS = Object.freeze([
   ["assign_groups", "Assign groups"], ["unassign_groups", "Unassign groups"], ["roles", "Roles"],
   ["revoke_sessions", "Revoke sessions"], ["undo", "Undo"],
   ["rename", "Rename"], ["define", "Define attribute"], ["drop", "Drop attribute"], ["seed", "Demo data"],
+  ["bulk_apply", "Bulk import"], ["bulk_undo", "Bulk undo"],
 ]);
 
 /** Fields every change touches; listing them would hide the change itself. */

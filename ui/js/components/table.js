@@ -1,4 +1,4 @@
-// The parts of the simple admin tables (groups, roles, attributes, members, onboarding, audit):
+// The parts of the simple admin tables (groups, roles, attributes, members, onboarding, audit, bulk):
 // a real <table> with a caption and column headers, and the "tick rows, then act" selection.
 import { el } from "../dom.js";
 
@@ -167,6 +167,59 @@ export class KeysetPager {
         const other = focused === this.prev ? this.nextButton : this.prev;
         if (!other.disabled) other.focus();
       }
+    }
+  }
+}
+
+/**
+ * Previous / Next over pages fetched by position (`offset`, `limit`), for lists the core holds in
+ * memory (a bulk plan), with a "Showing 51–100 of 1,000,000" status. `onPage()` is called after
+ * the page to show changed; read `offset` for the query.
+ */
+export class OffsetPager {
+  /** @param {{idPrefix: string, pageSize: number, onPage: () => void}} spec */
+  constructor({ idPrefix, pageSize, onPage }) {
+    this.pageSize = pageSize;
+    this.offset = 0;
+    this.total = 0;
+    this.status = el("p", { id: `${idPrefix}-status`, class: "pager__status", role: "status", "aria-live": "polite" });
+    this.prev = el("button", {
+      id: `${idPrefix}-prev`, type: "button", class: "button button--secondary", text: "Previous",
+      on: { click: () => { if (this.offset > 0) { this.offset = Math.max(0, this.offset - this.pageSize); onPage(); } } },
+    });
+    this.nextButton = el("button", {
+      id: `${idPrefix}-next`, type: "button", class: "button button--secondary", text: "Next",
+      on: { click: () => { if (this.offset + this.pageSize < this.total) { this.offset += this.pageSize; onPage(); } } },
+    });
+    this.root = el("div", { class: "pager" }, this.status, this.prev, this.nextButton);
+    this.update({ total: 0, shown: 0 });
+  }
+
+  /** The page holding item `index` (0-based). */
+  showIndex(index) {
+    this.offset = Math.floor(index / this.pageSize) * this.pageSize;
+  }
+
+  restart() {
+    this.offset = 0;
+  }
+
+  /**
+   * After a page arrived: the status line and which buttons work. A focused button that becomes
+   * disabled hands focus to the other one.
+   * @param {{total: number, shown: number, empty?: string}} page
+   */
+  update({ total, shown, empty = "" }) {
+    this.total = total;
+    this.status.textContent = shown === 0
+      ? empty
+      : `Showing ${(this.offset + 1).toLocaleString()}–${(this.offset + shown).toLocaleString()} of ${Number(total).toLocaleString()}`;
+    const focused = document.activeElement;
+    this.prev.disabled = this.offset === 0;
+    this.nextButton.disabled = this.offset + this.pageSize >= total;
+    if ((focused === this.prev || focused === this.nextButton) && focused.disabled) {
+      const other = focused === this.prev ? this.nextButton : this.prev;
+      if (!other.disabled) other.focus();
     }
   }
 }

@@ -5,7 +5,7 @@
 import { applyToUsers, listGroups } from "../api.js";
 import { el, replaceChildren } from "../dom.js";
 import { formatCount } from "../format.js";
-import { openDialog } from "./action-dialog.js";
+import { confirmDeletion } from "./delete-confirm.js";
 
 /** Above this many users a delete needs the number typed (the core's rule, docs/ipc.md). */
 const TYPED_CONFIRM_OVER = 10;
@@ -166,43 +166,25 @@ export class BulkActions {
   /** Asks before deleting; above ten users the admin types the number of users to confirm. */
   #confirmDelete(usernames) {
     const n = usernames.length;
-    const typed = n > TYPED_CONFIRM_OVER;
-    const confirmButton = el("button", {
-      id: "confirm-delete", type: "submit", class: "button button--danger", text: `Delete ${plural(n)}`, disabled: typed,
-    });
-    const countInput = typed
-      ? el("input", {
-        id: "confirm-count", class: "input input--number", type: "text", inputmode: "numeric",
-        autocomplete: "off", spellcheck: "false", "aria-describedby": "confirm-count-hint",
-        on: { input: () => { confirmButton.disabled = countInput.value.trim() !== String(n); } },
-      })
-      : null;
-    const dialog = openDialog({
+    confirmDeletion({
+      count: n,
+      typed: n > TYPED_CONFIRM_OVER,
       title: `Delete ${plural(n)}?`,
       body: [
         el("p", { text: `${n === 1 ? "This user is" : `These ${plural(n)} are`} deleted, together with their group memberships, roles and sessions.` }),
         el("ul", { id: "confirm-delete-list", class: "name-list", "aria-label": "Users to delete", tabindex: "0" },
           usernames.map((u) => el("li", { text: u }))),
-        el("p", { class: "dialog__warning", text: "This cannot be undone. Each deletion is recorded in the audit log." }),
-        typed
-          ? el("div", { class: "field" },
-            el("label", { class: "field__label", for: "confirm-count", text: `Type ${n} to confirm` }),
-            el("p", { id: "confirm-count-hint", class: "field__hint", text: `The number of users to delete. The Delete button works once it matches.` }),
-            countInput)
-          : null,
       ],
-      extraActions: [confirmButton],
+      warning: "This cannot be undone. Each deletion is recorded in the audit log.",
+      confirmLabel: `Delete ${plural(n)}`,
+      countHint: "The number of users to delete. The Delete button works once it matches.",
       returnFocus: () => this.apply,
-      initialFocus: countInput ?? undefined,
-      onSubmit: async (d) => {
-        if (confirmButton.disabled) return;
-        const confirm = typed ? Number(countInput.value.trim()) : n;
+      onConfirm: async (d, confirm) => {
         const result = await d.run(() => applyToUsers(usernames, { kind: "delete" }, confirm));
         if (!result) return;
         d.close();
         this.#succeeded(result.message, true);
       },
     });
-    if (!typed) dialog.cancel.focus();
   }
 }
