@@ -18,6 +18,7 @@
 //! of markup is fixed in one place.
 
 mod actions;
+mod bulk;
 mod users;
 mod screens;
 
