@@ -70,7 +70,8 @@ impl BulkSession {
     /// Progress for new work, reported on `channel`; clears an earlier Cancel.
     pub(crate) fn progress(&self, channel: Channel<ProgressMessage>) -> ChannelProgress<'_> {
         self.cancel.store(false, Ordering::SeqCst);
-        ChannelProgress { channel, cancel: &self.cancel, last: Mutex::new(Last { phase: String::new(), done: 0, sent: None }) }
+        let last = Last { phase: String::new(), done: 0, counted: false, sent: None };
+        ChannelProgress { channel, cancel: &self.cancel, last: Mutex::new(last) }
     }
 
     /// Asks the work under way to stop; it stops before it commits.
@@ -83,8 +84,9 @@ fn no_plan() -> Error {
     Error::new(ErrorCode::NotFound, "No file is open: choose a CSV file first")
 }
 
-/// Sends progress to the window: every new phase at once, counts at most every 50 ms and the
-/// last one of a phase always. Cancelled when [`BulkSession::cancel`] was called.
+/// Sends progress to the window: every new phase at once, then its first count (the total, so
+/// the bar has a scale), counts at most every 50 ms, and the last one of a phase always.
+/// Cancelled when [`BulkSession::cancel`] was called.
 pub(crate) struct ChannelProgress<'a> {
     channel: Channel<ProgressMessage>,
     cancel: &'a AtomicBool,
@@ -94,6 +96,8 @@ pub(crate) struct ChannelProgress<'a> {
 struct Last {
     phase: String,
     done: u64,
+    /// A count of this phase was sent.
+    counted: bool,
     sent: Option<Instant>,
 }
 
@@ -111,8 +115,8 @@ impl Progress for ChannelProgress<'_> {
         let Ok(mut last) = self.last.lock() else { return };
         if last.phase != name {
             last.phase = name.to_owned();
-            last.done = 0;
             self.send(&mut last, 0, 0);
+            last.counted = false;
         }
     }
 
@@ -122,8 +126,9 @@ impl Progress for ChannelProgress<'_> {
         if done < last.done {
             return;
         }
-        if done >= total || last.sent.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY) {
+        if !last.counted || done >= total || last.sent.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY) {
             self.send(&mut last, done, total);
+            last.counted = true;
         }
     }
 

@@ -228,6 +228,8 @@ fn bulk_open_page_filter_apply_save_history_and_undo_over_ipc() {
     assert_eq!(plan["deletesNeedConfirmation"], false);
     assert_eq!(plan["userCount"], 1);
     assert_eq!(phases(&sent, 7), ["reading", "checking"], "the window is told each step");
+    let checking: Vec<Value> = sent.lock().unwrap().iter().filter(|(c, m)| *c == 7 && m["phase"] == "checking").map(|(_, m)| m.clone()).collect();
+    assert_eq!(checking[..2], [json!({ "phase": "checking", "done": 0, "total": 0 }), json!({ "phase": "checking", "done": 0, "total": 5 })], "a new step, then its total at once");
     let last = sent.lock().unwrap().last().unwrap().1.clone();
     assert_eq!(last, json!({ "phase": "checking", "done": 5, "total": 5 }), "the last count of a step always arrives");
 
