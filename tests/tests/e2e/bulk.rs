@@ -270,7 +270,7 @@ fn errors_wait_for_skip_next_error_pages_and_many_deletes_ask_for_their_number()
 }
 
 #[test]
-fn an_unusable_file_says_why_and_cancelling_an_apply_changes_nothing() {
+fn an_unusable_file_says_why_cancelling_an_apply_changes_nothing_and_a_stale_plan_is_planned_again() {
     let workspace = TempWorkspace::new();
     let cli = workspace.cli();
     cli.add_user("carol", "carol@example.com");
@@ -318,4 +318,15 @@ fn an_unusable_file_says_why_and_cancelling_an_apply_changes_nothing() {
     assert_eq!(usernames(&cli.json(["user", "list"])), ["carol"], "the workspace is as it was");
     assert_eq!(app.count("#bulk-history-table tr[data-batch]"), 0, "no batch was recorded");
     assert!(!is_disabled(&app, "#bulk-apply"), "the plan can still be applied");
+
+    // The workspace changes behind the plan's back: applying it is refused until it is planned again.
+    cli.add_user("hire0", "someone.else@example.com");
+    app.click("#bulk-apply");
+    app.wait_for_text("#bulk-errors", "plan the file again");
+    app.wait_until("the error summary to take focus", |d| d.focused_id().as_deref() == Some("bulk-errors"));
+    assert_eq!(usernames(&cli.json(["user", "list"])), ["carol", "hire0"], "a stale plan changes nothing");
+    app.screenshot("stale");
+    app.click("#bulk-replan");
+    app.wait_until("the file to be planned again", |d| d.is_displayed("#bulk-plan") && planned(d, "error") == 1);
+    assert_eq!(planned(&app, "create"), 2999, "hire0 is taken now");
 }

@@ -17,7 +17,7 @@ import {
 } from "../api.js";
 import { el, replaceChildren } from "../dom.js";
 import { formatCount } from "../format.js";
-import { announce } from "../notice.js";
+import { announce, clearNotice } from "../notice.js";
 import { refreshWorkspace } from "../workspace.js";
 import { OUTCOMES, planSummary } from "./bulk-chart.js";
 import { BulkHistory } from "./bulk-history.js";
@@ -408,6 +408,7 @@ class BulkView {
   /** Plans the file at `path`; the shell keeps it as the open plan. */
   async #open(path) {
     const state = this.state;
+    clearNotice();
     state.busy = { kind: "open", phase: "reading", done: 0, total: 0 };
     state.view?.#renderBusy();
     state.view?.cancelButton.focus();
@@ -584,7 +585,8 @@ class BulkView {
   async #apply(confirmedDeletes) {
     const state = this.state;
     const plan = state.plan;
-    state.busy = { kind: "apply", phase: "applying", done: 0, total: 0 };
+    clearNotice();
+    state.busy = { kind: "apply", phase: "", done: 0, total: 0 };
     state.view?.#renderBusy();
     state.view?.cancelButton.focus();
     try {
