@@ -27,6 +27,7 @@ CREATE TABLE bulk_batch_users (
     version_after INTEGER,
     PRIMARY KEY (batch_seq, row)
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX bulk_batch_users_user ON bulk_batch_users (batch_seq, user_id);
 
 -- The users a batch updated or deleted exactly as they were before it (password hash
 -- included), with their groups and roles: what undo puts back.
@@ -49,7 +50,7 @@ CREATE TABLE bulk_before_users (
     created_at          TEXT NOT NULL,
     updated_at          TEXT NOT NULL,
     version             INTEGER NOT NULL,
-    PRIMARY KEY (batch_seq, seq)
+    PRIMARY KEY (batch_seq, id)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE bulk_before_groups (

@@ -111,10 +111,10 @@ impl Reader<'_> {
     pub fn batch_users(&self, batch_seq: i64) -> Result<Vec<BatchUserState>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT b.row, b.op, b.user_id, b.version_after, u.username, u.version, bu.username,
-                    EXISTS (SELECT 1 FROM users x WHERE x.username = bu.username OR x.email = bu.email)
+                    CASE WHEN b.op = 'delete' THEN EXISTS (SELECT 1 FROM users x WHERE x.username = bu.username OR x.email = bu.email) END
              FROM bulk_batch_users b
              LEFT JOIN users u ON u.id = b.user_id
-             LEFT JOIN bulk_before_users bu ON bu.batch_seq = b.batch_seq AND bu.id = b.user_id AND b.op = 'delete'
+             LEFT JOIN bulk_before_users bu ON bu.batch_seq = b.batch_seq AND bu.id = b.user_id
              WHERE b.batch_seq = ?1
              ORDER BY b.row",
         )?;
@@ -250,8 +250,8 @@ impl Writer<'_> {
                     b.id, b.username, b.email, b.first_name, b.last_name, b.phone, b.status, b.password_hash,
                     b.password_expires_at, b.second_factor, b.mfa_enrolled, b.device_limit, b.attributes, b.created_at,
                     b.updated_at, b.version
-             FROM bulk_before_users b JOIN bulk_batch_users bb ON bb.batch_seq = b.batch_seq AND bb.user_id = b.id
-             WHERE b.batch_seq = ?1 AND bb.op = 'delete'
+             FROM bulk_batch_users bb JOIN bulk_before_users b ON b.batch_seq = bb.batch_seq AND b.id = bb.user_id
+             WHERE bb.batch_seq = ?1 AND bb.op = 'delete'
              ORDER BY b.seq",
             [batch_seq],
         )? as u64;
@@ -261,10 +261,11 @@ impl Writer<'_> {
 
     /// Memberships of the batch's `op` users from the before-image, mapped to their seq now.
     fn restore_memberships(&self, batch_seq: i64, op: &str, replace: bool) -> Result<(), StoreError> {
-        let users = "SELECT b.seq AS old_seq, u.seq AS new_seq FROM bulk_before_users b
-                     JOIN bulk_batch_users bb ON bb.batch_seq = b.batch_seq AND bb.user_id = b.id
+        // Driven by the batch's rows of `op`; every join is a key or index lookup.
+        let users = "SELECT b.seq AS old_seq, u.seq AS new_seq FROM bulk_batch_users bb
+                     JOIN bulk_before_users b ON b.batch_seq = bb.batch_seq AND b.id = bb.user_id
                      JOIN users u ON u.id = b.id
-                     WHERE b.batch_seq = ?1 AND bb.op = ?2";
+                     WHERE bb.batch_seq = ?1 AND bb.op = ?2";
         if replace {
             self.tx.execute(&format!("DELETE FROM group_members WHERE user_seq IN (SELECT new_seq FROM ({users}))"), params![batch_seq, op])?;
             self.tx.execute(&format!("DELETE FROM user_roles WHERE user_seq IN (SELECT new_seq FROM ({users}))"), params![batch_seq, op])?;
