@@ -223,7 +223,16 @@ impl BulkPlan {
     /// The first error row after spreadsheet row `after_row`, wrapping to the first one.
     pub fn next_error(&self, after_row: usize) -> Option<BulkPositionView> {
         let table = &self.mapped.as_ref()?.table;
-        let start = (0..table.len()).collect::<Vec<_>>().partition_point(|&i| table.row(i).row <= after_row);
+        // Rows are in spreadsheet order: the first one after `after_row`, by bisection.
+        let (mut start, mut end) = (0, table.len());
+        while start < end {
+            let mid = (start + end) / 2;
+            if table.row(mid).row <= after_row {
+                start = mid + 1;
+            } else {
+                end = mid;
+            }
+        }
         let found = (start..self.outcomes.len())
             .chain(0..start)
             .find(|&i| self.outcomes[i] == Outcome::Error)?;
