@@ -152,7 +152,7 @@ fn undo_cannot_recreate_a_user_whose_username_is_taken_since() {
     for force in [false, true] {
         let e = ws.bulk_undo(&batch, force, &Silent).unwrap_err();
         assert_eq!(e.code, ErrorCode::Conflict);
-        assert_eq!(e.fields[0].field, "bob");
+        assert_eq!((e.fields[0].field.as_str(), e.fields[0].code.as_str()), ("bob", "taken"));
     }
 }
 
@@ -207,6 +207,8 @@ fn a_plan_is_refused_once_the_workspace_changed() {
     let e = ws.bulk_apply(&p, &BulkApplyOptions::default(), &Silent).unwrap_err();
     assert_eq!(e.code, ErrorCode::Stale);
     assert!(ws.get_user("dave").is_err());
+    // Its rows no longer say what applying would do either.
+    assert_eq!(ws.bulk_plan_rows(&p, None, 0, 10).unwrap_err().code, ErrorCode::Stale);
     let p = plan(&ws, "Action,Username,Email\nadd,dave,dave@example.com\n");
     ws.bulk_apply(&p, &BulkApplyOptions::default(), &Silent).unwrap();
 }

@@ -134,7 +134,17 @@ export class BulkHistory {
       el("ul", { id: "bulk-undo-conflicts", class: "name-list name-list--wide", "aria-label": "Users changed since the batch", tabindex: "0" },
         changed.map((f) => el("li", { dataset: { username: f.field }, text: f.message }))),
       el("p", { text: "Undo anyway puts these users back as they were before the batch too: their later changes are lost." }));
-    dialog.setActions(el("button", { id: "bulk-undo-force", type: "submit", class: "button button--danger", text: "Undo anyway" }));
+    // "taken": a deleted user's username or email is someone else's now; undo anyway cannot help.
+    if (changed.some((f) => f.code === "taken")) {
+      dialog.setBody(
+        el("p", { id: "bulk-undo-conflict-message", class: "dialog__warning", text: error.message }),
+        el("ul", { id: "bulk-undo-conflicts", class: "name-list name-list--wide", "aria-label": "Users who cannot be re-created", tabindex: "0" },
+          changed.map((f) => el("li", { dataset: { username: f.field }, text: f.message }))),
+        el("p", { text: "Rename or delete the users who hold those usernames or emails now, then undo again." }));
+      dialog.setActions();
+    } else {
+      dialog.setActions(el("button", { id: "bulk-undo-force", type: "submit", class: "button button--danger", text: "Undo anyway" }));
+    }
     document.getElementById("bulk-undo-conflicts")?.focus();
   }
 }

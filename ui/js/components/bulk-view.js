@@ -611,13 +611,6 @@ class BulkView {
           announce("Cancelled: nothing was changed");
           view?.applyButton.focus();
           break;
-        case "stale":
-          // The workspace changed since the plan: plan the file again before applying.
-          view?.summary.showMessage(error.message, [{
-            label: "Plan the file again", id: "bulk-replan",
-            onClick: () => { view.summary.clear(); view.#open(view.state.planPath); },
-          }]);
-          break;
         default:
           view?.#showError(error);
       }
@@ -660,6 +653,14 @@ class BulkView {
 
   /** A failed command: field problems listed (the path links to its field), else its message. */
   #showError(error) {
+    if (error.code === "stale") {
+      // The workspace changed since the plan: its rows no longer say what applying would do.
+      this.summary.showMessage(error.message, [{
+        label: "Plan the file again", id: "bulk-replan",
+        onClick: () => { this.summary.clear(); this.#open(this.state.planPath); },
+      }]);
+      return;
+    }
     const fields = error.fields ?? [];
     if (fields.length) {
       if (fields.some((f) => f.field === "path")) this.pathField.setError(fields.filter((f) => f.field === "path").map((f) => f.message));

@@ -170,7 +170,7 @@ fn check_applicable(plan: &BulkPlan, options: &BulkApplyOptions) -> Result<(), E
     Ok(())
 }
 
-fn stale() -> Error {
+pub(super) fn stale() -> Error {
     Error::new(ErrorCode::Stale, "The workspace changed since this plan was made: plan the file again and review it before applying")
 }
 

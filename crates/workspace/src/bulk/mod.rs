@@ -395,6 +395,11 @@ impl Workspace {
         let Some(mapped) = &plan.mapped else {
             return Ok(BulkPageView { total: 0, offset, rows: Vec::new() });
         };
+        // Rows are worked out again against the workspace: only while it is as planned do
+        // they show what applying would do.
+        if self.store.reader().stamp()? != plan.stamp {
+            return Err(apply::stale());
+        }
         let matching = |i: &usize| filter.is_none_or(|f| plan.outcomes[*i] == f);
         let total = if filter.is_none() { plan.outcomes.len() } else { (0..plan.outcomes.len()).filter(matching).count() };
         let ctx = plan::Ctx::new(self, &mapped.columns, &plan.settings, &plan.defs)?;

@@ -93,6 +93,7 @@ impl Workspace {
             if !blocked.is_empty() {
                 return Err(listed(
                     &blocked,
+                    "taken",
                     "cannot be re-created: the username or email is now used by another user",
                     format!("{} deleted {} cannot be re-created: their username or email is taken now", batch.id, users_word(blocked.len())),
                 ));
@@ -101,6 +102,7 @@ impl Workspace {
             if !changed.is_empty() && !force {
                 return Err(listed(
                     &changed,
+                    "changed_since",
                     "changed since the batch",
                     format!(
                         "{} the batch touched {} changed since: undo anyway to overwrite {}",
@@ -147,14 +149,15 @@ fn users_word(n: usize) -> String {
     if n == 1 { "1 user".to_owned() } else { format!("{n} users") }
 }
 
-/// A conflict naming each user (the first [`LISTED`]) in `fields`: field = username.
-fn listed(users: &[&roster_store::BatchUserState], why: &str, message: String) -> Error {
+/// A conflict naming each user (the first [`LISTED`]) in `fields`: field = username, code
+/// `changed_since` (undo anyway overwrites it) or `taken` (cannot be re-created, even so).
+fn listed(users: &[&roster_store::BatchUserState], code: &str, why: &str, message: String) -> Error {
     let mut fields: Vec<FieldProblem> = users
         .iter()
         .take(LISTED)
         .map(|u| FieldProblem {
             field: u.username.clone(),
-            code: "changed_since".into(),
+            code: code.into(),
             message: format!("Row {}: {} {why}", u.row, if u.username.is_empty() { "a user" } else { &u.username }),
         })
         .collect();
