@@ -2,8 +2,9 @@
 //!
 //! The layers: roster-core (the domain) knows no IO at all; roster-store knows SQLite but not the
 //! desktop shell or the network; roster-workspace (the use cases shared by the CLI and the
-//! desktop) knows nothing of Tauri. Each rule covers the whole normal dependency tree, on every
-//! target platform, so a crate cannot slip in through another.
+//! desktop) knows nothing of Tauri; roster-secrets knows the OS keyring and nothing else, and is
+//! the only crate that depends on it directly. Each rule covers the whole normal dependency tree,
+//! on every target platform, so a crate cannot slip in through another.
 
 use std::path::Path;
 use std::process::Command;
@@ -44,7 +45,28 @@ const RULES: &[Rule] = &[
         why: "roster-workspace holds the use cases the CLI and the desktop share: only \
               roster-desktop (src-tauri) knows Tauri, so the CLI never links WebKit",
     },
+    Rule {
+        package: "roster-secrets",
+        forbidden: &[
+            "roster-store",
+            "roster-workspace",
+            "rusqlite",
+            "libsqlite3-sys",
+            "tauri",
+            "wry",
+            "reqwest",
+            "hyper",
+            "lettre",
+            "linux-keyutils",
+        ],
+        why: "roster-secrets owns the OS keyring and nothing else (no workspace file, UI, network \
+              or mail), and on Linux it is the Secret Service, never the kernel's keyutils store, \
+              which forgets every secret at logout",
+    },
 ];
+
+/// The keyring crates only roster-secrets may name as dependencies: every other crate asks it.
+const KEYRING_CRATES: &[&str] = &["keyring", "dbus-secret-service", "secret-service"];
 
 fn cargo() -> Command {
     // Use the cargo that runs these tests (and its toolchain), not whichever is first on PATH.
@@ -134,14 +156,46 @@ fn the_use_cases_do_not_know_tauri() {
 }
 
 #[test]
-fn every_rule_names_a_workspace_member() {
+fn the_keyring_owner_knows_nothing_else() {
+    check(&RULES[3]);
+}
+
+#[test]
+fn only_roster_secrets_knows_the_keyring() {
+    let metadata = workspace_metadata();
+    let mut offenders = Vec::new();
+    for package in metadata["packages"].as_array().expect("packages") {
+        let name = package["name"].as_str().expect("a package name");
+        if name == "roster-secrets" {
+            continue;
+        }
+        for dependency in package["dependencies"].as_array().expect("dependencies") {
+            let dependency = dependency["name"].as_str().expect("a dependency name");
+            if KEYRING_CRATES.contains(&dependency) {
+                offenders.push(format!("{name} -> {dependency}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "only roster-secrets may depend on the keyring crates; the others ask it, so that one \
+         small module decides where secrets go (the OS keyring, never a file): {offenders:?}"
+    );
+}
+
+/// `cargo metadata` of the workspace members (no dependencies resolved).
+fn workspace_metadata() -> serde_json::Value {
     let metadata = cargo()
         .args(["metadata", "--no-deps", "--format-version", "1"])
         .output()
         .expect("run `cargo metadata`");
     assert!(metadata.status.success(), "cargo metadata failed");
-    let metadata: serde_json::Value =
-        serde_json::from_slice(&metadata.stdout).expect("cargo metadata prints JSON");
+    serde_json::from_slice(&metadata.stdout).expect("cargo metadata prints JSON")
+}
+
+#[test]
+fn every_rule_names_a_workspace_member() {
+    let metadata = workspace_metadata();
     let members: Vec<&str> = metadata["packages"]
         .as_array()
         .expect("packages")
