@@ -14,6 +14,7 @@ pub mod bulk;
 mod email;
 mod field;
 mod group;
+pub mod mail;
 mod name;
 mod password;
 mod phone;
