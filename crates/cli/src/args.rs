@@ -36,9 +36,12 @@ pub enum Command {
     /// Statistics
     #[command(subcommand)]
     Stats(StatsCommand),
-    /// Bulk CSV: the sample template, and the plan of what a file would change
+    /// Bulk CSV: the sample template, the plan of a file, apply, history and undo
     #[command(subcommand)]
     Bulk(BulkCommand),
+    /// Mail: the SMTP server (its password in the OS keyring) and a test mail
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// The audit log, newest first
     Audit {
         /// Only entries about this user (or group, role, attribute)
@@ -273,6 +276,37 @@ pub enum BulkCommand {
         /// Where to write it [default: bulkUserCsvSample.csv in the current folder]
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Set the SMTP server; the password (read from standard input) goes to the OS keyring only
+    Setup {
+        #[arg(long)]
+        host: String,
+        /// [default: 25, 587 or 465 for none, starttls or tls]
+        #[arg(long)]
+        port: Option<u16>,
+        /// none, starttls or tls
+        #[arg(long, default_value = "starttls")]
+        security: String,
+        /// The login, if the server needs one
+        #[arg(long, default_value = "")]
+        user: String,
+        /// The sender address of Roster's mails
+        #[arg(long, value_name = "ADDRESS")]
+        from: String,
+        /// Read the login's password from standard input (one line)
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// The SMTP server, and whether its password is in the keyring
+    Show,
+    /// Send a test mail
+    Test {
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
     },
 }
 

@@ -48,6 +48,6 @@ fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::Validation => 3,
         ErrorCode::NotFound => 4,
         ErrorCode::Conflict | ErrorCode::Stale => 5,
-        ErrorCode::NotConfigured | ErrorCode::Workspace | ErrorCode::Cancelled | ErrorCode::Internal => 1,
+        ErrorCode::NotConfigured | ErrorCode::Workspace | ErrorCode::Cancelled | ErrorCode::Remote | ErrorCode::Internal => 1,
     }
 }

@@ -26,7 +26,27 @@ impl Reader<'_> {
     }
 }
 
+impl Reader<'_> {
+    /// One setting by key (settings other than [`Settings`]: mail, the workspace id).
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
+    }
+}
+
 impl Writer<'_> {
+    /// Sets (or with `None` removes) one setting.
+    pub fn set_setting(&self, key: &str, value: Option<&str>) -> Result<(), StoreError> {
+        match value {
+            Some(v) => self
+                .tx
+                .prepare_cached("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+                .execute([key, v])?,
+            None => self.tx.prepare_cached("DELETE FROM settings WHERE key = ?1")?.execute([key])?,
+        };
+        Ok(())
+    }
+
     pub fn save_settings(&self, s: &Settings) -> Result<(), StoreError> {
         let pairs = [
             ("default_region", s.default_region.code().to_owned()),

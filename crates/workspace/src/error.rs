@@ -25,6 +25,9 @@ pub enum ErrorCode {
     Workspace,
     /// Long work was cancelled before it committed: nothing changed.
     Cancelled,
+    /// A server Roster talks to (the mail server) could not be reached or refused; the
+    /// field's code says how (`unreachable`, `tls`, `auth_failed`, `rejected`, `timeout`, …).
+    Remote,
     Internal,
 }
 
@@ -39,6 +42,7 @@ impl ErrorCode {
             Self::NotConfigured => "not_configured",
             Self::Workspace => "workspace",
             Self::Cancelled => "cancelled",
+            Self::Remote => "remote",
             Self::Internal => "internal",
         }
     }

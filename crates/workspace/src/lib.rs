@@ -15,6 +15,7 @@ mod audit;
 mod demo;
 mod error;
 mod groups;
+mod mail;
 mod onboarding;
 mod progress;
 mod users;
@@ -34,6 +35,7 @@ pub use bulk::{
 };
 pub use demo::{DemoSummary, DEMO_PASSWORD};
 pub use error::{Error, ErrorCode, FieldProblem};
+pub use mail::{MailSentView, MailSetupInput, MailView};
 pub use progress::{Cancelled, Progress, Silent};
 pub use onboarding::WAITING_BUCKETS;
 pub use views::{

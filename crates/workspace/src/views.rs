@@ -134,7 +134,7 @@ pub struct UserInput {
     pub first_name: String,
     pub last_name: String,
     pub phone: String,
-    #[serde(deserialize_with = "secret")]
+    #[serde(deserialize_with = "deserialize_secret")]
     pub password: Option<Secret<String>>,
     pub attributes: AttributeInput,
 }
@@ -183,7 +183,7 @@ impl<'de> Deserialize<'de> for AttributeInput {
 
 /// A password arrives as text and goes straight into a [`Secret`]: it never sits in a
 /// type that could be printed or serialised.
-fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret<String>>, D::Error> {
+pub(crate) fn deserialize_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Secret<String>>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()).map(Secret::new))
 }
 

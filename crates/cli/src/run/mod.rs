@@ -4,6 +4,7 @@
 mod audit;
 mod bulk;
 mod group;
+mod mail;
 mod role;
 mod user;
 
@@ -22,6 +23,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Command::Role(cmd) => role::run(&mut ws, cmd, out),
         Command::Attr(cmd) => attr(&mut ws, cmd, out),
         Command::Bulk(cmd) => bulk::run(&mut ws, cmd, out),
+        Command::Mail(cmd) => mail::run(&mut ws, cmd, out),
         Command::Stats(StatsCommand::Onboarding) => out.onboarding(&ws.onboarding_stats()?),
         Command::Audit { user, action, limit, before } => audit::list(&ws, user, action, *limit, *before, out),
         Command::Demo { users, seed } => {

@@ -103,7 +103,7 @@ fn bulk_kind(a: BulkArg) -> &'static str {
 }
 
 /// The first line of standard input, without its line ending.
-fn read_password() -> Result<Secret<String>, Error> {
+pub(super) fn read_password() -> Result<Secret<String>, Error> {
     let mut line = String::new();
     std::io::stdin()
         .lock()
