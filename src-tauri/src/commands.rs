@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use roster_workspace::{
     ActionView, AttributeView, AuditListQuery, AuditPageView, BulkActionInput, BulkActionView, BulkApplyOptions, BulkBatchView,
     BulkPageView, BulkPlanSummaryView, BulkPositionView, BulkResultView, BulkSavedView, BulkUndoView, Error, ErrorCode, GroupView,
-    OnboardingView, RoleView, SessionView, Silent, UserEditInput, UserGroupsView, UserInput, UserListQuery, UserPageView, UserView,
+    MailSentView, MailSetupInput, MailView, OnboardingView, RoleView, SessionView, Silent, UserEditInput, UserGroupsView, UserInput, UserListQuery, UserPageView, UserView,
     WorkspaceInfo,
 };
 use tauri::ipc::Channel;
@@ -199,6 +199,26 @@ pub fn onboarding_stats(desktop: State<'_, Desktop>) -> Result<OnboardingView, E
 #[tauri::command(async)]
 pub fn audit_log(desktop: State<'_, Desktop>, query: AuditListQuery) -> Result<AuditPageView, Error> {
     desktop.with(|ws| ws.audit(&query))
+}
+
+// ---- Settings: mail ----------------------------------------------------------------------------
+
+#[tauri::command(async)]
+pub fn mail_show(desktop: State<'_, Desktop>) -> Result<MailView, Error> {
+    desktop.with(|ws| ws.mail_show())
+}
+
+/// A password in `input` goes to the OS keyring (refused with `not_configured` when there is
+/// none); an absent or null password keeps the stored one.
+#[tauri::command(async)]
+pub fn mail_setup(desktop: State<'_, Desktop>, input: MailSetupInput) -> Result<MailView, Error> {
+    desktop.with(|ws| ws.mail_setup(input))
+}
+
+/// Sends a test mail through the configured server; `remote` names why the server failed.
+#[tauri::command(async)]
+pub fn mail_test(desktop: State<'_, Desktop>, to: String) -> Result<MailSentView, Error> {
+    desktop.with(|ws| ws.mail_test(&to))
 }
 
 // ---- Bulk CSV: plan a file, apply it, results, history, undo ------------------------------------

@@ -161,6 +161,37 @@ fn manage_users_over_ipc() {
     assert!(log["next"].is_number());
 }
 
+// ---- Settings: mail ------------------------------------------------------------------------------
+
+#[test]
+fn mail_show_on_a_fresh_workspace_says_not_configured() {
+    let app = app();
+    let mail = app.invoke("mail_show", json!({})).unwrap();
+    assert_eq!(mail["configured"], false);
+    assert_eq!((mail["host"].as_str(), mail["port"].as_u64(), mail["passwordInKeyring"].as_bool()), (Some(""), Some(0), Some(false)));
+    // "available", or why the keyring cannot be used on this machine: text either way.
+    assert!(mail["keyring"].is_string(), "{mail}");
+    let test = app.invoke("mail_test", json!({ "to": "admin@example.com" })).unwrap_err();
+    assert_eq!(test["code"], "not_configured");
+}
+
+#[test]
+fn mail_setup_names_every_field_in_error_and_saves_nothing() {
+    let app = app();
+    // No password: this needs no keyring.
+    let err = app
+        .invoke("mail_setup", json!({ "input": { "host": "", "port": 0, "security": "ssl", "user": "", "from": "nope", "password": null } }))
+        .unwrap_err();
+    assert_eq!(err["code"], "validation");
+    let mut fields: Vec<&str> = err["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["from", "host", "port", "security"], "{err}");
+    assert_eq!(app.invoke("mail_show", json!({})).unwrap()["configured"], false);
+
+    let bad_to = app.invoke("mail_test", json!({ "to": "not an address" })).unwrap_err();
+    assert_eq!((bad_to["code"].as_str(), bad_to["fields"][0]["field"].as_str()), (Some("validation"), Some("to")));
+}
+
 // ---- Bulk CSV ----------------------------------------------------------------------------------
 
 /// What the commands sent on progress channels, in order: `(channel id, message)`.
