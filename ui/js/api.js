@@ -3,7 +3,7 @@
 
 /** Error codes the shell can return (docs/ipc.md); `internal` also covers anything unexpected. */
 export const ERROR_CODES = Object.freeze([
-  "validation", "not_found", "conflict", "stale", "usage", "not_configured", "cancelled", "workspace", "internal",
+  "validation", "not_found", "conflict", "stale", "usage", "not_configured", "cancelled", "workspace", "remote", "internal",
 ]);
 
 /**
@@ -143,6 +143,24 @@ export const onboardingStats = () => call("onboarding_stats");
 /** @param {{user?, action?, limit?, before?}} query
  *  @returns {Promise<{entries: object[], next: number|null}>} */
 export const auditLog = (query = {}) => call("audit_log", { query });
+
+// ---- Settings: mail (docs/ipc.md, "Settings") -----------------------------------------------------
+
+/** @returns {Promise<{configured, host, port, security, user, from, passwordInKeyring: boolean, keyring: string}>} */
+export const mailShow = () => call("mail_show");
+
+/**
+ * Saves the mail server. A password goes to the OS keyring; null keeps the stored one.
+ * @param {{host, port: number|null, security: "none"|"starttls"|"tls", user, from, password: string|null}} input
+ * @returns {Promise<object>} the MailView, as mailShow
+ */
+export const mailSetup = (input) => call("mail_setup", { input });
+
+/**
+ * Sends a test mail; fails with `remote` (fields[0].code says why) when the server cannot be
+ * reached or refuses. @returns {Promise<{to, server}>}
+ */
+export const mailTest = (to) => call("mail_test", { to });
 
 // ---- Bulk CSV: plan a file, apply it, results, history, undo (docs/ipc.md, "Bulk CSV") ----------
 

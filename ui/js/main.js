@@ -1,7 +1,7 @@
 // Starts the app: the workspace header, then hash routing between views inside <main id="main">.
 // Routes: #/users (the list, also the default), #/users/new, #/users/<username>/edit,
 // #/onboarding (the Users area's second tab), #/groups, #/groups/<name>, #/roles, #/attributes, #/bulk,
-// #/audit.
+// #/audit, #/settings/mail (also #/settings: mail is the only settings page so far).
 // To add a section: a nav link in index.html with data-section, a route below, a view module.
 import { el } from "./dom.js";
 import { announce, clearNotice } from "./notice.js";
@@ -13,6 +13,7 @@ import { startAttributesView } from "./components/attributes-view.js";
 import { startAuditView } from "./components/audit-view.js";
 import { initialBulkState, startBulkView } from "./components/bulk-view.js";
 import { startGroupDetailView, startGroupsView } from "./components/groups-view.js";
+import { startMailSettingsView } from "./components/mail-settings-view.js";
 import { startOnboardingView } from "./components/onboarding-view.js";
 import { startRolesView } from "./components/roles-view.js";
 import { withUsersTabs } from "./components/tabs.js";
@@ -30,6 +31,7 @@ const ROUTES = [
   { pattern: /^#\/attributes\/?$/, section: "attributes", start: () => sectionView("attributes", startAttributesView) },
   { pattern: /^#\/bulk\/?$/, section: "bulk", start: () => sectionView("bulk", (root) => startBulkView(root, bulkState)) },
   { pattern: /^#\/audit\/?$/, section: "audit", start: () => sectionView("audit", startAuditView) },
+  { pattern: /^#\/settings(?:\/mail)?\/?$/, section: "settings", start: () => sectionView("settings", startMailSettingsView) },
 ];
 
 const main = document.getElementById("main");

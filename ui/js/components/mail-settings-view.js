@@ -1,0 +1,217 @@
+// Settings → Mail: the SMTP server Roster sends its mails through (host, port, security, login,
+// sender, password) and "Send test mail". The password goes to the OS keyring and nowhere else;
+// the form never shows it, only whether one is stored. Every message about what is wrong comes
+// from the core; errors are told apart by their code, never by their text.
+import { mailSetup, mailShow, mailTest } from "../api.js";
+import { el, replaceChildren } from "../dom.js";
+import { announce } from "../notice.js";
+import { ErrorSummary } from "./error-summary.js";
+import { showApiError } from "./form-errors.js";
+import { createField } from "./form-field.js";
+
+/** The security modes the mail crate knows, with the port each usually runs on (the placeholder). */
+const SECURITY = [
+  { value: "starttls", label: "STARTTLS (usually port 587)", port: 587 },
+  { value: "tls", label: "TLS from the start (usually port 465)", port: 465 },
+  { value: "none", label: "None: no encryption (usually port 25)", port: 25 },
+];
+const DEFAULT_SECURITY = "starttls";
+
+/** What to check, by the kind of mail server failure (`fields[0].code` of a `remote` error). */
+const REMOTE_ADVICE = {
+  unreachable: "Check the host and port, and that the server is running and reachable from this computer.",
+  timeout: "The server did not answer in time: check the host and port, then try again.",
+  tls: "Check the security setting: the server may expect another one.",
+  auth_failed: "Check the login and the password.",
+  rejected: "Check the from address and the recipient: the server refused them.",
+  invalid_address: "Check the from address and the recipient.",
+};
+
+/**
+ * The port as the shell takes it: null when blank (the usual port of the security chosen), the
+ * number when it is one, else 0, which the core refuses with its own message.
+ */
+function portValue(text) {
+  const t = text.trim();
+  if (t === "") return null;
+  return /^\d{1,5}$/.test(t) && Number(t) <= 65535 ? Number(t) : 0;
+}
+
+/**
+ * @param {HTMLElement} root
+ * @returns {{ready: Promise<void>, destroy(): void}}
+ */
+export function startMailSettingsView(root) {
+  const view = new MailSettingsView(root);
+  return { ready: view.load(), destroy: () => {} };
+}
+
+class MailSettingsView {
+  constructor(root) {
+    this.busy = false;
+    const noAutofill = { autocomplete: "off", spellcheck: "false", autocapitalize: "none" };
+    this.fields = new Map([
+      ["host", createField({ id: "mail-host", label: "Server", hint: "The SMTP server's host name, like smtp.example.com", required: true, attrs: noAutofill })],
+      ["security", createField({ id: "mail-security", label: "Security", type: "select", options: SECURITY })],
+      ["port", createField({ id: "mail-port", label: "Port", hint: "Blank: the usual port", attrs: { ...noAutofill, inputmode: "numeric" } })],
+      ["user", createField({ id: "mail-user", label: "Login", hint: "Leave blank when the server needs no login", attrs: noAutofill })],
+      ["password", createField({ id: "mail-password", label: "Password", type: "password", hint: "Leave blank to keep the stored password", attrs: { autocomplete: "new-password", spellcheck: "false" } })],
+      ["from", createField({ id: "mail-from", label: "From address", type: "email", hint: "The sender of Roster's mails, like roster@example.com", required: true, attrs: noAutofill })],
+    ]);
+    this.fields.get("security").value = DEFAULT_SECURITY;
+    this.fields.get("security").control.addEventListener("change", () => this.#showUsualPort());
+    this.#showUsualPort();
+    this.to = createField({ id: "mail-test-to", label: "To", type: "email", hint: "Who gets the test mail", attrs: noAutofill });
+
+    // The password's hint says whether the keyring holds one (filled in by #fill).
+    this.passwordState = this.fields.get("password").root.querySelector("#hint-mail-password");
+    this.keyring = el("div", { id: "mail-keyring", class: "banner banner--warning", hidden: true });
+    this.summary = new ErrorSummary(el("div", { id: "mail-errors" }));
+    this.testSummary = new ErrorSummary(el("div", { id: "mail-test-errors" }));
+    this.save = el("button", { id: "mail-save", type: "submit", class: "button", text: "Save" });
+    this.send = el("button", { id: "mail-test-send", type: "submit", class: "button button--secondary", text: "Send test mail" });
+    this.result = el("p", { id: "mail-test-result", class: "mail-test__result", role: "status" });
+    this.state = el("p", { id: "mail-state", class: "view-header__meta", role: "status" });
+    this.form = el("form", { id: "mail-form", class: "form panel", novalidate: true, "aria-labelledby": "mail-form-title", on: { submit: (e) => this.#save(e) } },
+      el("h2", { id: "mail-form-title", class: "panel__title", text: "Mail server" }),
+      this.summary.root,
+      this.fields.get("host").root,
+      el("div", { class: "field-row" }, this.fields.get("security").root, this.fields.get("port").root),
+      el("div", { class: "field-row" }, this.fields.get("user").root, this.fields.get("password").root),
+      this.fields.get("from").root,
+      el("div", { class: "button-row" }, this.save));
+    this.testForm = el("form", { id: "mail-test-form", class: "form panel", novalidate: true, "aria-labelledby": "mail-test-title", on: { submit: (e) => this.#test(e) } },
+      el("h2", { id: "mail-test-title", class: "panel__title", text: "Send a test mail" }),
+      el("p", { class: "panel__text", text: "Sends a short mail through the saved server, to check that mail works." }),
+      this.testSummary.root,
+      this.to.root,
+      el("div", { class: "button-row" }, this.send),
+      this.result);
+
+    replaceChildren(root,
+      el("div", { class: "view-header" },
+        el("h1", { class: "view-title", tabindex: "-1", text: "Mail settings" }),
+        this.state),
+      el("p", { class: "view-intro", text: "Roster sends activation, password reset and welcome mails, and bulk import results, through your SMTP server. Its password is kept in the OS keyring, never in the workspace file." }),
+      this.keyring,
+      el("div", { class: "settings-forms" }, this.form, this.testForm));
+  }
+
+  async load() {
+    this.form.setAttribute("aria-busy", "true");
+    try {
+      this.#fill(await mailShow());
+    } catch (error) {
+      this.summary.showMessage(error.message);
+    } finally {
+      this.form.setAttribute("aria-busy", "false");
+    }
+  }
+
+  /** Shows the saved set-up (never a password: only whether the keyring holds one). */
+  #fill(mail) {
+    this.mail = mail;
+    if (mail.configured) {
+      this.fields.get("host").value = mail.host;
+      this.fields.get("security").value = mail.security || DEFAULT_SECURITY;
+      this.fields.get("port").value = mail.port ? String(mail.port) : "";
+      this.fields.get("user").value = mail.user;
+      this.fields.get("from").value = mail.from;
+    }
+    this.fields.get("password").value = "";
+    this.#showUsualPort();
+    this.state.textContent = mail.configured ? `Sending through ${mail.host}:${mail.port}` : "Mail is not set up yet";
+    this.passwordState.textContent = mail.passwordInKeyring
+      ? "A password is stored in the OS keyring. Leave blank to keep it."
+      : "No password is stored. Enter one if the server needs a login.";
+    const available = mail.keyring === "available";
+    this.keyring.hidden = available;
+    replaceChildren(this.keyring, available ? null : [
+      el("p", { class: "strong", text: "The OS keyring cannot be used, so Roster cannot store a mail password." }),
+      el("p", { text: mail.keyring }),
+      el("p", { text: "A server without a login still works." }),
+    ]);
+  }
+
+  #showUsualPort() {
+    const security = SECURITY.find((s) => s.value === this.fields.get("security").value);
+    this.fields.get("port").control.placeholder = security ? String(security.port) : "";
+  }
+
+  #input() {
+    const value = (name) => this.fields.get(name).value;
+    return {
+      host: value("host"),
+      port: portValue(value("port")),
+      security: value("security"),
+      user: value("user"),
+      from: value("from"),
+      password: value("password") === "" ? null : value("password"),
+    };
+  }
+
+  async #save(event) {
+    event.preventDefault();
+    if (this.busy) return;
+    this.summary.clear();
+    for (const f of this.fields.values()) f.clearError();
+    this.#setBusy(true);
+    try {
+      const mail = await mailSetup(this.#input());
+      this.#fill(mail);
+      announce(`Saved the mail server ${mail.host}:${mail.port}${mail.passwordInKeyring ? ", its password in the OS keyring" : ""}`);
+    } catch (error) {
+      // A keyring problem is about the password that could not be stored: link it there.
+      showApiError(this.summary, new Map([...this.fields, ["keyring", this.fields.get("password")]]), error);
+    } finally {
+      this.#setBusy(false);
+    }
+  }
+
+  async #test(event) {
+    event.preventDefault();
+    if (this.busy) return;
+    this.testSummary.clear();
+    this.to.clearError();
+    this.result.replaceChildren();
+    this.#setBusy(true);
+    this.result.textContent = "Sending…";
+    try {
+      const sent = await mailTest(this.to.value);
+      this.result.replaceChildren(el("span", { class: "mail-test__ok", text: `Sent a test mail to ${sent.to} through ${sent.server}` }));
+    } catch (error) {
+      this.result.replaceChildren();
+      this.#showTestError(error);
+    } finally {
+      this.#setBusy(false);
+    }
+  }
+
+  #showTestError(error) {
+    switch (error.code) {
+      case "validation":
+        showApiError(this.testSummary, new Map([["to", this.to]]), error);
+        break;
+      case "remote": {
+        const advice = REMOTE_ADVICE[error.fields[0]?.code];
+        const message = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+        this.testSummary.showMessage(advice ? `${message}. ${advice}` : message);
+        break;
+      }
+      case "not_configured":
+        this.testSummary.showMessage(error.message, [{
+          label: "Set up the server", id: "mail-test-setup", note: "Goes to the mail server form above",
+          onClick: () => this.fields.get("host").control.focus(),
+        }]);
+        break;
+      default:
+        this.testSummary.showMessage(error.message);
+    }
+  }
+
+  #setBusy(busy) {
+    this.busy = busy;
+    for (const form of [this.form, this.testForm]) form.setAttribute("aria-busy", String(busy));
+    for (const button of [this.save, this.send]) button.setAttribute("aria-disabled", String(busy));
+  }
+}
