@@ -19,6 +19,7 @@
 
 mod actions;
 mod bulk;
+mod mail;
 mod users;
 mod screens;
 
