@@ -28,7 +28,9 @@ use crate::verdict;
 
 pub const DEFAULT_ROWS: u64 = 1_000_000;
 
-/// plan + apply of new users, over the same `.import` into an indexed table.
+/// plan + apply over the `sqlite3` shell doing the same: new users against `.import` into an
+/// indexed table; update and delete batches (held to the same ratio) against `.import` into a
+/// staging table and one `UPDATE` or `DELETE`.
 const TARGET_RATIO: f64 = 1.5;
 /// Peak resident memory of plan + apply of `rows` new users.
 const TARGET_PEAK_MB: f64 = 300.0;
