@@ -137,13 +137,12 @@ pub fn run(rows: u64) {
 fn report_batch(what: &str, batch: u64, roster: &Step, baseline_name: &str, baseline: Duration) {
     let ratio = roster.total().as_secs_f64() / baseline.as_secs_f64();
     println!(
-        "bulk {what} {batch} users of {}: plan {:.2} s + apply {:.2} s = {:.2} s; {baseline_name}: {:.2} s; ratio {ratio:.2}; target ratio <= {TARGET_RATIO}: {}",
+        "bulk {what} {batch} users of {}: plan {:.2} s + apply {:.2} s = {:.2} s; {baseline_name}: {:.2} s; ratio {ratio:.2} (the issue sets no target here: printed to compare)",
         if what == "update" { "the workspace" } else { "what is left" },
         roster.plan.as_secs_f64(),
         roster.apply.as_secs_f64(),
         roster.total().as_secs_f64(),
         baseline.as_secs_f64(),
-        verdict(ratio <= TARGET_RATIO)
     );
 }
 

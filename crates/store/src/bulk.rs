@@ -61,19 +61,28 @@ pub struct BatchRow {
     pub undone_by: Option<String>,
 }
 
-/// One user a batch touched, and how it stands now.
+/// One user a batch touched that stands in the way of its undo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchUserState {
+    /// The file row that touched them.
     pub row: u64,
     pub op: BatchOp,
     pub user_id: String,
     /// The username now, or (deleted users, users gone since) the username before the batch.
     pub username: String,
-    /// Whether the user is as the batch left them: same version (create, update), or
-    /// (delete) still absent with the username and email free.
-    pub as_left: bool,
-    /// For a delete: whether the user's seq is free to restore them under.
-    pub exists_now: bool,
+}
+
+/// See [`Reader::batch_conflicts`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchConflicts {
+    /// Users the batch touched.
+    pub total: u64,
+    /// Created or updated users changed since (undo anyway overwrites them).
+    pub changed: u64,
+    pub changed_users: Vec<BatchUserState>,
+    /// Deleted users who cannot be re-created (even by undo anyway).
+    pub blocked: u64,
+    pub blocked_users: Vec<BatchUserState>,
 }
 
 const BATCH_COLUMNS: &str =
@@ -107,46 +116,37 @@ impl Reader<'_> {
         self.conn.prepare_cached(&sql)?.query_row([id], |r| Ok(read_batch(r))).optional()?.transpose()
     }
 
-    /// Every user the batch touched, in file order, and whether each is as the batch left it.
-    pub fn batch_users(&self, batch_seq: i64) -> Result<Vec<BatchUserState>, StoreError> {
+    /// What stands in the way of undoing the batch, in file order, the first `limit` of each
+    /// kind and how many there are: users it created or updated that have changed since
+    /// (another version, or gone), and users it deleted that cannot be re-created (one with
+    /// their id, username or email exists now). Streams the batch's rows, so a million cost
+    /// no memory.
+    pub fn batch_conflicts(&self, batch_seq: i64, limit: usize) -> Result<BatchConflicts, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT b.row, b.op, b.user_id, b.version_after, u.username, u.version, bu.username,
-                    CASE WHEN b.op = 'delete' THEN EXISTS (SELECT 1 FROM users x WHERE x.username = bu.username OR x.email = bu.email) END
+            "SELECT b.row, b.op, b.user_id, u.username, bu.username,
+                    CASE WHEN b.op = 'delete'
+                         THEN u.seq IS NOT NULL OR EXISTS (SELECT 1 FROM users x WHERE x.username = bu.username OR x.email = bu.email)
+                         ELSE u.seq IS NULL OR u.version IS NOT b.version_after END
              FROM bulk_batch_users b
              LEFT JOIN users u ON u.id = b.user_id
              LEFT JOIN bulk_before_users bu ON bu.batch_seq = b.batch_seq AND bu.id = b.user_id
              WHERE b.batch_seq = ?1
              ORDER BY b.row",
         )?;
-        let rows = stmt.query_map([batch_seq], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<i64>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<i64>>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<bool>>(7)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (file_row, op, user_id, after, now_name, now_version, before_name, name_taken) = row?;
-            let op = BatchOp::parse(&op)?;
-            let exists_now = now_name.is_some();
-            let as_left = match op {
-                BatchOp::Create | BatchOp::Update => exists_now && now_version == after,
-                BatchOp::Delete => !exists_now && name_taken == Some(false),
-            };
-            out.push(BatchUserState {
-                row: file_row as u64,
-                op,
-                username: now_name.or(before_name).unwrap_or_default(),
-                user_id,
-                as_left,
-                exists_now,
-            });
+        let mut rows = stmt.query([batch_seq])?;
+        let mut out = BatchConflicts::default();
+        while let Some(r) = rows.next()? {
+            out.total += 1;
+            if !r.get::<_, bool>(5)? {
+                continue;
+            }
+            let op = BatchOp::parse(&r.get::<_, String>(1)?)?;
+            let (count, list) = if op == BatchOp::Delete { (&mut out.blocked, &mut out.blocked_users) } else { (&mut out.changed, &mut out.changed_users) };
+            *count += 1;
+            if list.len() < limit {
+                let username = r.get::<_, Option<String>>(3)?.or(r.get::<_, Option<String>>(4)?).unwrap_or_default();
+                list.push(BatchUserState { row: r.get::<_, i64>(0)? as u64, op, user_id: r.get(2)?, username });
+            }
         }
         Ok(out)
     }
@@ -223,16 +223,16 @@ impl Writer<'_> {
         )? as u64)
     }
 
-    /// Undo, step 2: puts updated users back as they were (every column, their groups and
-    /// roles that still exist), at a new version. Returns how many.
+    /// Undo, step 2: puts updated users back as they were (every column, the version too:
+    /// the record is again exactly what that version was; their groups and roles that still
+    /// exist). Returns how many.
     pub fn undo_updates(&self, batch_seq: i64) -> Result<u64, StoreError> {
         let n = self.tx.execute(
             "UPDATE users SET (username, email, first_name, last_name, phone, status, password_hash, password_expires_at,
-                    second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at) =
+                    second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at, version) =
                  (SELECT username, email, first_name, last_name, phone, status, password_hash, password_expires_at,
-                    second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at
-                  FROM bulk_before_users b WHERE b.batch_seq = ?1 AND b.id = users.id),
-                 version = version + 1
+                    second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at, version
+                  FROM bulk_before_users b WHERE b.batch_seq = ?1 AND b.id = users.id)
              WHERE id IN (SELECT user_id FROM bulk_batch_users WHERE batch_seq = ?1 AND op = 'update')",
             [batch_seq],
         )? as u64;

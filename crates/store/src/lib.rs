@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use audit::{AuditQuery, AuditRecord, AuditRow};
-pub use bulk::{BatchCounts, BatchOp, BatchRow, BatchUserState, NewBatch};
+pub use bulk::{BatchConflicts, BatchCounts, BatchOp, BatchRow, BatchUserState, NewBatch};
 pub use error::{StoreError, UniqueField};
 pub use migrations::SCHEMA_VERSION;
 pub use page::{Cursor, Direction, Page, SortKey, UserFilter, UserQuery};

@@ -287,3 +287,27 @@ fn pages_filter_by_outcome_and_next_error_wraps() {
     // Deterministic: the same file plans the same.
     assert_eq!(ws.bulk_plan_rows(&plan(&ws, file), None, 0, 50).unwrap(), ws.bulk_plan_rows(&p, None, 0, 50).unwrap());
 }
+
+#[test]
+fn batches_undone_newest_first_need_no_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = seeded(&dir);
+    let before = state(&dir);
+    let first = ws.bulk_apply(&plan(&ws, "Action,Username,Email\nadd,carol,carol@example.com\n"), &BulkApplyOptions::default(), &Silent).unwrap();
+    let second = ws
+        .bulk_apply(&plan(&ws, "Action,Username,Email,First Name\nupdate,carol,,Caroline\ndelete,bob,bob@example.com,\n"), &confirm_one(), &Silent)
+        .unwrap();
+    let after_first_only = {
+        // What the workspace looked like between the two batches, to compare with below.
+        let tmp = tempfile::tempdir().unwrap();
+        let mut w = seeded(&tmp);
+        w.bulk_apply(&plan(&w, "Action,Username,Email\nadd,carol,carol@example.com\n"), &BulkApplyOptions::default(), &Silent).unwrap();
+        state(&tmp).len()
+    };
+    ws.bulk_undo(second.batch_id.as_deref().unwrap(), false, &Silent).unwrap();
+    assert_eq!(state(&dir).len(), after_first_only);
+    assert_eq!(ws.get_user("carol").unwrap().first_name, "");
+    // The second undo put carol back exactly as the first batch left her (version too).
+    ws.bulk_undo(first.batch_id.as_deref().unwrap(), false, &Silent).unwrap();
+    assert_eq!(state(&dir), before);
+}

@@ -1,7 +1,7 @@
 //! The history of batches and their exact undo.
 
 use roster_core::AuditEntity;
-use roster_store::{AuditRecord, BatchOp, BatchRow};
+use roster_store::{AuditRecord, BatchRow};
 use serde::{Deserialize, Serialize};
 
 use crate::progress::Progress;
@@ -86,29 +86,30 @@ impl Workspace {
         let now = self.clock.now();
         let Workspace { store, actor, .. } = self;
         store.write(|w| {
-            let users = w.reader().batch_users(batch.seq)?;
-            let total = users.len() as u64;
+            let conflicts = w.reader().batch_conflicts(batch.seq, LISTED)?;
+            let total = conflicts.total;
             progress.update(0, total);
-            let blocked: Vec<_> = users.iter().filter(|u| u.op == BatchOp::Delete && !u.as_left).collect();
-            if !blocked.is_empty() {
+            if conflicts.blocked > 0 {
                 return Err(listed(
-                    &blocked,
+                    &conflicts.blocked_users,
+                    conflicts.blocked,
                     "taken",
                     "cannot be re-created: the username or email is now used by another user",
-                    format!("{} deleted {} cannot be re-created: their username or email is taken now", batch.id, users_word(blocked.len())),
+                    format!("{} deleted {} cannot be re-created: their username or email is taken now", batch.id, users_word(conflicts.blocked)),
                 ));
             }
-            let changed: Vec<_> = users.iter().filter(|u| u.op != BatchOp::Delete && !u.as_left).collect();
-            if !changed.is_empty() && !force {
+            let changed = conflicts.changed;
+            if changed > 0 && !force {
                 return Err(listed(
-                    &changed,
+                    &conflicts.changed_users,
+                    changed,
                     "changed_since",
                     "changed since the batch",
                     format!(
                         "{} the batch touched {} changed since: undo anyway to overwrite {}",
-                        users_word(changed.len()),
-                        if changed.len() == 1 { "has" } else { "have" },
-                        if changed.len() == 1 { "that change" } else { "those changes" }
+                        users_word(changed),
+                        if changed == 1 { "has" } else { "have" },
+                        if changed == 1 { "that change" } else { "those changes" }
                     ),
                 ));
             }
@@ -126,7 +127,7 @@ impl Workspace {
                 "Undid batch {} ({}): {removed} removed, {reverted} reverted, {restored} re-created{}",
                 batch.id,
                 batch.file_name,
-                if force && !changed.is_empty() { format!(", overwriting changes to {}", users_word(changed.len())) } else { String::new() }
+                if force && changed > 0 { format!(", overwriting changes to {}", users_word(changed)) } else { String::new() }
             );
             w.append_audit(&AuditRecord {
                 at: now,
@@ -145,13 +146,13 @@ impl Workspace {
     }
 }
 
-fn users_word(n: usize) -> String {
+fn users_word(n: u64) -> String {
     if n == 1 { "1 user".to_owned() } else { format!("{n} users") }
 }
 
 /// A conflict naming each user (the first [`LISTED`]) in `fields`: field = username, code
 /// `changed_since` (undo anyway overwrites it) or `taken` (cannot be re-created, even so).
-fn listed(users: &[&roster_store::BatchUserState], code: &str, why: &str, message: String) -> Error {
+fn listed(users: &[roster_store::BatchUserState], count: u64, code: &str, why: &str, message: String) -> Error {
     let mut fields: Vec<FieldProblem> = users
         .iter()
         .take(LISTED)
@@ -161,8 +162,8 @@ fn listed(users: &[&roster_store::BatchUserState], code: &str, why: &str, messag
             message: format!("Row {}: {} {why}", u.row, if u.username.is_empty() { "a user" } else { &u.username }),
         })
         .collect();
-    if users.len() > LISTED {
-        fields.push(FieldProblem { field: String::new(), code: "more".into(), message: format!("and {} more", users.len() - LISTED) });
+    if count > users.len() as u64 {
+        fields.push(FieldProblem { field: String::new(), code: "more".into(), message: format!("and {} more", count - users.len() as u64) });
     }
     Error { code: ErrorCode::Conflict, message, fields }
 }
