@@ -85,6 +85,9 @@ pub struct BatchConflicts {
     pub blocked_users: Vec<BatchUserState>,
 }
 
+/// File rows undone per statement.
+const UNDO_CHUNK: usize = 10_000;
+
 const BATCH_COLUMNS: &str =
     "seq, id, applied_at, actor, file_name, rows, created, updated, deleted, unchanged, failed, undone_at, undone_by";
 
@@ -217,58 +220,95 @@ impl Writer<'_> {
 
     /// Undo, step 1: removes the users the batch created (as they are now). Returns how many.
     pub fn undo_creates(&self, batch_seq: i64) -> Result<u64, StoreError> {
-        Ok(self.tx.execute(
-            "DELETE FROM users WHERE id IN (SELECT user_id FROM bulk_batch_users WHERE batch_seq = ?1 AND op = 'create')",
-            [batch_seq],
-        )? as u64)
+        let mut n = 0;
+        for (lo, hi) in self.op_ranges(batch_seq, BatchOp::Create)? {
+            n += self.tx.execute(
+                "DELETE FROM users WHERE id IN
+                    (SELECT user_id FROM bulk_batch_users WHERE batch_seq = ?1 AND op = 'create' AND row BETWEEN ?2 AND ?3)",
+                params![batch_seq, lo, hi],
+            )? as u64;
+        }
+        Ok(n)
     }
 
     /// Undo, step 2: puts updated users back as they were (every column, the version too:
     /// the record is again exactly what that version was; their groups and roles that still
     /// exist). Returns how many.
     pub fn undo_updates(&self, batch_seq: i64) -> Result<u64, StoreError> {
-        let n = self.tx.execute(
-            "UPDATE users SET (username, email, first_name, last_name, phone, status, password_hash, password_expires_at,
-                    second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at, version) =
-                 (SELECT username, email, first_name, last_name, phone, status, password_hash, password_expires_at,
-                    second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at, version
-                  FROM bulk_before_users b WHERE b.batch_seq = ?1 AND b.id = users.id)
-             WHERE id IN (SELECT user_id FROM bulk_batch_users WHERE batch_seq = ?1 AND op = 'update')",
-            [batch_seq],
-        )? as u64;
-        self.restore_memberships(batch_seq, "update", true)?;
+        let mut n = 0;
+        for (lo, hi) in self.op_ranges(batch_seq, BatchOp::Update)? {
+            n += self.tx.execute(
+                "UPDATE users SET (username, email, first_name, last_name, phone, status, password_hash, password_expires_at,
+                        second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at, version) =
+                     (SELECT username, email, first_name, last_name, phone, status, password_hash, password_expires_at,
+                        second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at, version
+                      FROM bulk_before_users b WHERE b.batch_seq = ?1 AND b.id = users.id)
+                 WHERE id IN (SELECT user_id FROM bulk_batch_users WHERE batch_seq = ?1 AND op = 'update' AND row BETWEEN ?2 AND ?3)",
+                params![batch_seq, lo, hi],
+            )? as u64;
+            self.restore_memberships(batch_seq, BatchOp::Update, (lo, hi))?;
+        }
         Ok(n)
     }
 
     /// Undo, step 3: re-creates deleted users exactly as they were, under their old seq when
     /// it is free, with their groups and roles that still exist. Returns how many.
     pub fn undo_deletes(&self, batch_seq: i64) -> Result<u64, StoreError> {
-        let n = self.tx.execute(
-            "INSERT INTO users (seq, id, username, email, first_name, last_name, phone, status, password_hash,
-                    password_expires_at, second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at, version)
-             SELECT CASE WHEN EXISTS (SELECT 1 FROM users x WHERE x.seq = b.seq) THEN NULL ELSE b.seq END,
-                    b.id, b.username, b.email, b.first_name, b.last_name, b.phone, b.status, b.password_hash,
-                    b.password_expires_at, b.second_factor, b.mfa_enrolled, b.device_limit, b.attributes, b.created_at,
-                    b.updated_at, b.version
-             FROM bulk_batch_users bb JOIN bulk_before_users b ON b.batch_seq = bb.batch_seq AND b.id = bb.user_id
-             WHERE bb.batch_seq = ?1 AND bb.op = 'delete'
-             ORDER BY b.seq",
-            [batch_seq],
-        )? as u64;
-        self.restore_memberships(batch_seq, "delete", false)?;
+        let mut n = 0;
+        for (lo, hi) in self.op_ranges(batch_seq, BatchOp::Delete)? {
+            n += self.tx.execute(
+                "INSERT INTO users (seq, id, username, email, first_name, last_name, phone, status, password_hash,
+                        password_expires_at, second_factor, mfa_enrolled, device_limit, attributes, created_at, updated_at, version)
+                 SELECT CASE WHEN EXISTS (SELECT 1 FROM users x WHERE x.seq = b.seq) THEN NULL ELSE b.seq END,
+                        b.id, b.username, b.email, b.first_name, b.last_name, b.phone, b.status, b.password_hash,
+                        b.password_expires_at, b.second_factor, b.mfa_enrolled, b.device_limit, b.attributes, b.created_at,
+                        b.updated_at, b.version
+                 FROM bulk_batch_users bb JOIN bulk_before_users b ON b.batch_seq = bb.batch_seq AND b.id = bb.user_id
+                 WHERE bb.batch_seq = ?1 AND bb.op = 'delete' AND bb.row BETWEEN ?2 AND ?3
+                 ORDER BY b.seq",
+                params![batch_seq, lo, hi],
+            )? as u64;
+            self.restore_memberships(batch_seq, BatchOp::Delete, (lo, hi))?;
+        }
         Ok(n)
     }
 
-    /// Memberships of the batch's `op` users from the before-image, mapped to their seq now.
-    fn restore_memberships(&self, batch_seq: i64, op: &str, replace: bool) -> Result<(), StoreError> {
+    /// The batch's file rows of `op`, as ranges of at most [`UNDO_CHUNK`] rows: undo works a
+    /// range per statement, so what SQLite keeps to roll a statement back (and FTS5's pending
+    /// deletes) stays small however big the batch.
+    fn op_ranges(&self, batch_seq: i64, op: BatchOp) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut stmt = self.tx.prepare_cached("SELECT row FROM bulk_batch_users WHERE batch_seq = ?1 AND op = ?2 ORDER BY row")?;
+        let mut rows = stmt.query(params![batch_seq, op.as_str()])?;
+        let mut ranges: Vec<(i64, i64)> = Vec::new();
+        // The range being gathered: first row, last row, how many rows.
+        let mut current: Option<(i64, i64, usize)> = None;
+        while let Some(r) = rows.next()? {
+            let row: i64 = r.get(0)?;
+            current = match current {
+                Some((lo, _, n)) if n < UNDO_CHUNK => Some((lo, row, n + 1)),
+                Some((lo, hi, _)) => {
+                    ranges.push((lo, hi));
+                    Some((row, row, 1))
+                }
+                None => Some((row, row, 1)),
+            };
+        }
+        ranges.extend(current.map(|(lo, hi, _)| (lo, hi)));
+        Ok(ranges)
+    }
+
+    /// Memberships of the batch's `op` users with file rows in `rows`, from the before-image,
+    /// mapped to their seq now.
+    fn restore_memberships(&self, batch_seq: i64, op: BatchOp, rows: (i64, i64)) -> Result<(), StoreError> {
         // Driven by the batch's rows of `op`; every join is a key or index lookup.
         let users = "SELECT b.seq AS old_seq, u.seq AS new_seq FROM bulk_batch_users bb
                      JOIN bulk_before_users b ON b.batch_seq = bb.batch_seq AND b.id = bb.user_id
                      JOIN users u ON u.id = b.id
-                     WHERE bb.batch_seq = ?1 AND bb.op = ?2";
-        if replace {
-            self.tx.execute(&format!("DELETE FROM group_members WHERE user_seq IN (SELECT new_seq FROM ({users}))"), params![batch_seq, op])?;
-            self.tx.execute(&format!("DELETE FROM user_roles WHERE user_seq IN (SELECT new_seq FROM ({users}))"), params![batch_seq, op])?;
+                     WHERE bb.batch_seq = ?1 AND bb.op = ?2 AND bb.row BETWEEN ?3 AND ?4";
+        let args = params![batch_seq, op.as_str(), rows.0, rows.1];
+        if op == BatchOp::Update {
+            self.tx.execute(&format!("DELETE FROM group_members WHERE user_seq IN (SELECT new_seq FROM ({users}))"), args)?;
+            self.tx.execute(&format!("DELETE FROM user_roles WHERE user_seq IN (SELECT new_seq FROM ({users}))"), args)?;
         }
         self.tx.execute(
             &format!(
@@ -276,7 +316,7 @@ impl Writer<'_> {
                  SELECT g.group_seq, m.new_seq FROM bulk_before_groups g JOIN ({users}) m ON m.old_seq = g.user_seq
                  WHERE g.batch_seq = ?1 AND g.group_seq IN (SELECT seq FROM groups)"
             ),
-            params![batch_seq, op],
+            args,
         )?;
         self.tx.execute(
             &format!(
@@ -284,7 +324,7 @@ impl Writer<'_> {
                  SELECT m.new_seq, r.role_seq FROM bulk_before_roles r JOIN ({users}) m ON m.old_seq = r.user_seq
                  WHERE r.batch_seq = ?1 AND r.role_seq IN (SELECT seq FROM roles)"
             ),
-            params![batch_seq, op],
+            args,
         )?;
         Ok(())
     }

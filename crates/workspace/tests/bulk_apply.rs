@@ -311,3 +311,28 @@ fn batches_undone_newest_first_need_no_force() {
     ws.bulk_undo(first.batch_id.as_deref().unwrap(), false, &Silent).unwrap();
     assert_eq!(state(&dir), before);
 }
+
+#[test]
+fn undo_works_through_big_batches_a_range_of_rows_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = seeded(&dir);
+    let before = state(&dir);
+    let mut adds = String::from("Action,Username,Email\n");
+    for i in 0..21_000 {
+        adds.push_str(&format!("add,big{i},big{i}@example.com\n"));
+    }
+    let created = ws.bulk_apply(&plan(&ws, &adds), &BulkApplyOptions::default(), &Silent).unwrap();
+    assert_eq!(created.created, 21_000);
+    let mut updates = String::from("Action,Username,Email,First Name\n");
+    for i in (0..21_000).step_by(2) {
+        updates.push_str(&format!("update,big{i},,Even\n"));
+    }
+    let updated = ws.bulk_apply(&plan(&ws, &updates), &BulkApplyOptions::default(), &Silent).unwrap();
+    assert_eq!(updated.updated, 10_500);
+    let u = ws.bulk_undo(updated.batch_id.as_deref().unwrap(), false, &Silent).unwrap();
+    assert_eq!(u.reverted, 10_500);
+    assert_eq!(ws.get_user("big20998").unwrap().first_name, "");
+    let u = ws.bulk_undo(created.batch_id.as_deref().unwrap(), false, &Silent).unwrap();
+    assert_eq!(u.removed, 21_000);
+    assert_eq!(state(&dir), before);
+}
