@@ -192,8 +192,8 @@ pub fn drop_attribute(desktop: State<'_, Desktop>, name: String) -> Result<Attri
 // ---- Onboarding and the audit log ---------------------------------------------------------------
 
 #[tauri::command(async)]
-pub fn onboarding_stats(desktop: State<'_, Desktop>) -> Result<OnboardingView, Error> {
-    desktop.with(|ws| ws.onboarding_stats())
+pub fn onboarding_stats(desktop: State<'_, Desktop>, remind_after_days: Option<u32>) -> Result<OnboardingView, Error> {
+    desktop.with(|ws| ws.onboarding_stats(remind_after_days))
 }
 
 #[tauri::command(async)]

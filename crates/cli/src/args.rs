@@ -363,8 +363,12 @@ pub enum RoleCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum StatsCommand {
-    /// Onboarded vs not, disabled, and how long the not onboarded have waited
-    Onboarding,
+    /// Onboarded vs not, invited, disabled, how long the not onboarded have waited, and who is due a reminder
+    Onboarding {
+        /// Invited users last mailed at least this many days ago are due a reminder
+        #[arg(long, value_name = "DAYS")]
+        remind_after_days: Option<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ mod bulk;
 mod codec;
 mod error;
 mod migrations;
+mod outbox;
 mod page;
 mod search;
 mod settings;
@@ -26,6 +27,7 @@ pub use audit::{AuditQuery, AuditRecord, AuditRow};
 pub use bulk::{BatchConflicts, BatchCounts, BatchOp, BatchRow, BatchUserState, NewBatch};
 pub use error::{StoreError, UniqueField};
 pub use migrations::SCHEMA_VERSION;
+pub use outbox::{Invitation, NewMail, OutboxCounts, OutboxRow, StoredTemplate};
 pub use page::{Cursor, Direction, Page, SortKey, UserFilter, UserQuery};
 pub use users::{GroupRow, NewGroup, OnboardingCounts, RoleRow};
 

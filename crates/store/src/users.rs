@@ -93,6 +93,11 @@ impl Reader<'_> {
         self.one_user("username = ?1", username)
     }
 
+    /// The user with this id, with groups and roles.
+    pub fn user_by_id(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        self.one_user("id = ?1", &id.to_string())
+    }
+
     /// The username of whoever has this email (any case).
     pub fn username_with_email(&self, email: &str) -> Result<Option<String>, StoreError> {
         Ok(self

@@ -83,10 +83,15 @@ impl Workspace {
         self.act(username, UserAction::SetDeviceLimit(limit))
     }
 
-    /// Password reset mail: needs mail, which is configured by the mail capability.
+    /// Sends a password reset mail now (a link to the directory's reset page, or a
+    /// temporary password, as the workspace's mail options say).
     pub fn send_password_reset(&mut self, username: &str) -> Result<ActionView, Error> {
         let user = self.find_user(username)?;
-        Err(mail_not_configured(&format!("send a password reset mail to {}", user.email)))
+        if !self.mail_configured()? {
+            return Err(mail_not_configured(&format!("send a password reset mail to {}", user.email)));
+        }
+        let message = self.send_one(roster_core::mail::MailKind::PasswordReset, username)?;
+        Ok(ActionView { message, user: self.get_user(username)?, undo: None })
     }
 
     /// Writes `next` over `current` (checking its version), runs `extra` in the same
@@ -292,7 +297,10 @@ impl Workspace {
             return Err(Error::new(ErrorCode::NotFound, format!("No user with username {}; nothing was changed", quote_list(&missing))));
         }
         if action == BulkAction::SendActivationMail {
-            return Err(mail_not_configured(&format!("send activation mails to {} users", users.len())));
+            if !self.mail_configured()? {
+                return Err(mail_not_configured(&format!("send activation mails to {} users", users.len())));
+            }
+            return self.send_activations(&users);
         }
         if action == BulkAction::Delete && users.len() > CONFIRM_DELETE_OVER && confirm != Some(users.len()) {
             return Err(Error::new(
@@ -385,6 +393,36 @@ fn expiry_definition() -> roster_core::AttributeDefinition {
         name: roster_core::AttributeName::parse("passwordExpiresAt").expect("a valid name"),
         kind: roster_core::AttributeType::Date,
         required: false,
+    }
+}
+
+impl Workspace {
+    /// The multi-select "Send activation mail": queues one for each selected user it fits and
+    /// sends the outbox.
+    fn send_activations(&mut self, users: &[User]) -> Result<BulkActionView, Error> {
+        let input = crate::MailQueueInput {
+            kind: "activation".into(),
+            usernames: users.iter().map(|u| u.username.to_string()).collect(),
+            ..crate::MailQueueInput::default()
+        };
+        let done = self.mail_send_to(input, crate::DEFAULT_CONCURRENCY, &crate::Silent)?;
+        let skipped: Vec<String> = done.queued.skipped.iter().map(|s| s.username.clone()).collect();
+        let changed: Vec<String> = users.iter().map(|u| u.username.to_string()).filter(|u| !skipped.contains(u)).collect();
+        let s = &done.sent;
+        let mut message = format!("Queued {} for {}; sent {}", crate::views::count(done.queued.queued, "activation mail", "activation mails"), crate::views::count(changed.len() as u64, "user", "users"), s.sent);
+        if s.failed > 0 {
+            message.push_str(&format!(", {} failed", s.failed));
+        }
+        if s.queued > 0 {
+            message.push_str(&format!(", {} still queued", s.queued));
+        }
+        if let Some(p) = &s.stopped_by {
+            message.push_str(&format!(" ({})", p.message));
+        }
+        for skip in &done.queued.skipped {
+            message.push_str(&format!(". {}", skip.reason));
+        }
+        Ok(BulkActionView { message, changed, unchanged: skipped })
     }
 }
 

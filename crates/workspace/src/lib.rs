@@ -17,6 +17,7 @@ mod error;
 mod groups;
 mod mail;
 mod onboarding;
+mod outbox;
 mod progress;
 mod users;
 mod views;
@@ -36,8 +37,12 @@ pub use bulk::{
 pub use demo::{DemoSummary, DEMO_PASSWORD};
 pub use error::{Error, ErrorCode, FieldProblem};
 pub use mail::{MailSentView, MailSetupInput, MailView};
+pub use outbox::{
+    MailOptionsInput, MailOptionsView, MailPreviewView, MailQueueInput, MailQueuedView, MailSendView, MailSentToView, MailSkipView, MailTemplateInput,
+    MailTemplateView, OutboxMailView, OutboxQuery, OutboxView, DEFAULT_CONCURRENCY, INTERRUPTED,
+};
 pub use progress::{Cancelled, Progress, Silent};
-pub use onboarding::WAITING_BUCKETS;
+pub use onboarding::{REMIND_AFTER_DAYS, WAITING_BUCKETS};
 pub use views::{
     ActionView, AttributeInput, AttributeView, AuditListQuery, AuditPageView, AuditView, BulkActionInput, BulkActionView, GroupView,
     OnboardingView, RoleView, SessionView, SettingsView, UserEditInput, UserGroupsView, UserInput, UserListQuery,

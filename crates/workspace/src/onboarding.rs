@@ -10,9 +10,16 @@ use crate::{Error, Workspace};
 pub const WAITING_BUCKETS: [(&str, Option<i64>); 5] =
     [("under 1 day", Some(1)), ("1–7 days", Some(7)), ("7–30 days", Some(30)), ("30–90 days", Some(90)), ("over 90 days", None)];
 
+/// Days after the last activation mail before an invited user is due a reminder.
+pub const REMIND_AFTER_DAYS: u32 = 7;
+
 impl Workspace {
-    pub fn onboarding_stats(&self) -> Result<OnboardingView, Error> {
+    /// Onboarding figures; invited users last mailed at least `remind_after_days` (default
+    /// [`REMIND_AFTER_DAYS`]) ago are counted as due a reminder.
+    pub fn onboarding_stats(&self, remind_after_days: Option<u32>) -> Result<OnboardingView, Error> {
         let now = self.clock.now();
+        let remind_after_days = remind_after_days.unwrap_or(REMIND_AFTER_DAYS);
+        let (invited, due) = self.store.reader().invited_counts(&[now - Duration::days(i64::from(remind_after_days))])?;
         let thresholds: Vec<_> = WAITING_BUCKETS.iter().filter_map(|(_, d)| d.map(|d| now - Duration::days(d))).collect();
         let c = self.store.reader().onboarding_counts(&thresholds)?;
         // created_since[i] counts those created within bucket i's bound; the differences are the buckets.
@@ -27,8 +34,11 @@ impl Workspace {
             total: c.total,
             onboarded: c.total - c.not_onboarded,
             not_onboarded: c.not_onboarded,
+            invited,
             disabled: c.disabled,
             waiting,
+            remind_after_days,
+            reminder_due: due.first().copied().unwrap_or(0),
         })
     }
 }

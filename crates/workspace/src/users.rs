@@ -40,11 +40,15 @@ impl Workspace {
         let user = new_user.into_user(id, now, salt);
         let view = UserView::from(&user);
         let actor = self.actor.clone();
-        self.store.write(|w| {
+        let activation = self.store.write(|w| {
             w.insert_user(&user)?;
             audit_user(w, &actor, now, AuditAction::Create.as_str(), &user, None, Some(&view), &format!("Added {}", user.email))?;
-            Ok::<_, Error>(())
+            let queue = settings.auto_send_reset_mail && user.password.is_none();
+            queue.then(|| Self::queue_activation(w, &user, now)).transpose()
         })?;
+        if let Some(seq) = activation {
+            self.send_activation_now(seq);
+        }
         Ok(view)
     }
 
@@ -84,7 +88,9 @@ impl Workspace {
     }
 
     pub fn get_user(&self, username: &str) -> Result<UserView, Error> {
-        Ok(UserView::from(&self.find_user(username)?))
+        let user = self.find_user(username)?;
+        let invitation = self.store.reader().invitation(&user.id)?;
+        Ok(UserView::from(&user).with_invitation(invitation.as_ref()))
     }
 
     pub(crate) fn find_user(&self, username: &str) -> Result<User, Error> {
@@ -148,9 +154,11 @@ impl Workspace {
 
     pub fn list_users(&self, q: &UserListQuery) -> Result<UserPageView, Error> {
         let query = parse_query(q)?;
-        let page = self.store.reader().list_users(&query)?;
+        let r = self.store.reader();
+        let page = r.list_users(&query)?;
+        let invitations = r.invitations_of(&page.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>())?;
         Ok(UserPageView {
-            users: page.users.iter().map(UserView::from).collect(),
+            users: page.users.iter().map(|u| UserView::from(u).with_invitation(invitations.get(&u.id))).collect(),
             next: page.next.map(|c| c.encode()),
         })
     }

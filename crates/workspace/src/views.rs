@@ -60,6 +60,12 @@ pub struct UserView {
     pub created_at: String,
     pub updated_at: String,
     pub version: u64,
+    /// When the first activation mail went to this user (who has not set a password since).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invited_at: Option<String>,
+    /// When the last one (first or reminder) went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_invited_at: Option<String>,
 }
 
 /// "1 user", "3 users".
@@ -101,7 +107,18 @@ impl From<&User> for UserView {
             created_at: rfc3339(u.created_at),
             updated_at: rfc3339(u.updated_at),
             version: u.version,
+            invited_at: None,
+            last_invited_at: None,
         }
+    }
+}
+
+impl UserView {
+    /// The view with the user's invitation, if any.
+    pub(crate) fn with_invitation(mut self, i: Option<&roster_store::Invitation>) -> Self {
+        self.invited_at = i.map(|i| rfc3339(i.invited_at));
+        self.last_invited_at = i.map(|i| rfc3339(i.last_sent_at));
+        self
     }
 }
 
@@ -299,9 +316,15 @@ pub struct WaitingBucketView {
 pub struct OnboardingView {
     pub total: u64,
     pub onboarded: u64,
+    /// Users without a password, invited ones included.
     pub not_onboarded: u64,
+    /// Of those, the ones sent an activation mail.
+    pub invited: u64,
     pub disabled: u64,
     pub waiting: Vec<WaitingBucketView>,
+    /// Invited users last mailed at least `remind_after_days` ago: due a reminder.
+    pub remind_after_days: u32,
+    pub reminder_due: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]

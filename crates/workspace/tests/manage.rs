@@ -187,7 +187,7 @@ fn onboarding_statistics_bucket_the_waiting() {
     })
     .unwrap();
     ws.disable_user("waiting0").unwrap();
-    let s = ws.onboarding_stats().unwrap();
+    let s = ws.onboarding_stats(None).unwrap();
     assert_eq!((s.total, s.onboarded, s.not_onboarded, s.disabled), (6, 1, 5, 1));
     let buckets: Vec<(&str, u64)> = s.waiting.iter().map(|b| (b.bucket, b.count)).collect();
     assert_eq!(buckets, [("under 1 day", 1), ("1–7 days", 1), ("7–30 days", 1), ("30–90 days", 1), ("over 90 days", 1)]);

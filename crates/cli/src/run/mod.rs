@@ -24,7 +24,7 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Command::Attr(cmd) => attr(&mut ws, cmd, out),
         Command::Bulk(cmd) => bulk::run(&mut ws, cmd, out),
         Command::Mail(cmd) => mail::run(&mut ws, cmd, out),
-        Command::Stats(StatsCommand::Onboarding) => out.onboarding(&ws.onboarding_stats()?),
+        Command::Stats(StatsCommand::Onboarding { remind_after_days }) => out.onboarding(&ws.onboarding_stats(*remind_after_days)?),
         Command::Audit { user, action, limit, before } => audit::list(&ws, user, action, *limit, *before, out),
         Command::Demo { users, seed } => {
             let bar = output::ProgressBar::new(!cli.json, "Adding demo users");

@@ -25,10 +25,12 @@ pub struct BulkApplyOptions {
     pub confirmed_deletes: Option<u64>,
 }
 
-/// The alert sent when a batch is applied (the mail issue wires the sending).
+/// The mail to the admin about an applied batch, with the results file attached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkAlertView {
-    /// `sent`, or `not_configured` while mail is not set up.
+    /// `sent`; `queued` (the server could not take it now: it goes with the next send or
+    /// retry); `failed` (the server refused it: see the outbox); `not_configured` while mail
+    /// is not set up.
     pub status: String,
     pub message: String,
 }
@@ -106,6 +108,8 @@ impl Workspace {
             counts.unchanged = s.unchanged;
             counts.failed = s.error;
             w.finish_batch(batch, &counts)?;
+            let first_mail = w.reader().last_mail_seq()? + 1;
+            let activations = if plan.settings.auto_send_reset_mail { w.enqueue_batch_activations(batch, now)? } else { 0 };
             let summary = format!(
                 "Applied {}: {} created, {} updated, {} deleted, {} unchanged, {} failed (batch {batch_id})",
                 plan.file_name, counts.created, counts.updated, counts.deleted, counts.unchanged, counts.failed
@@ -123,12 +127,25 @@ impl Workspace {
                 before: None,
                 after: Some(after.to_string()),
             })?;
-            Ok::<_, Error>(counts)
+            Ok::<_, Error>((counts, (activations > 0).then_some(first_mail)))
         })?;
+        let (counts, first_mail) = counts;
         result.batch_id = Some(batch_id);
         result.created = counts.created;
         result.updated = counts.updated;
         result.deleted = counts.deleted;
+        let summary = format!(
+            "{}: {} created, {} updated, {} deleted, {} unchanged, {} failed",
+            plan.file_name, result.created, result.updated, result.deleted, result.unchanged, result.failed
+        );
+        let applied = result.clone();
+        let results = |failed_only: bool| {
+            let mut out = Vec::new();
+            super::report::write_results(plan, mapped, Some(&applied), failed_only, true, &mut out).expect("writing to memory cannot fail");
+            out
+        };
+        let (status, message) = self.bulk_alert(&plan.file_name, &summary, results, first_mail, progress)?;
+        result.alert = BulkAlertView { status, message };
         Ok(result)
     }
 
@@ -174,7 +191,7 @@ pub(super) fn stale() -> Error {
     Error::new(ErrorCode::Stale, "The workspace changed since this plan was made: plan the file again and review it before applying")
 }
 
-/// The alert a batch sends. Mail is wired by the mail issue; until then, no alert.
+/// The alert of a batch that sent none: mail is not set up.
 fn alert() -> BulkAlertView {
     BulkAlertView { status: "not_configured".into(), message: "Mail is not set up, so no alert was sent about this batch".into() }
 }

@@ -71,31 +71,51 @@ impl Workspace {
         };
         let mut written = 0usize;
         write_with(path, |out| {
-            let mut header: Vec<&str> = mapped.columns.headers.iter().map(String::as_str).collect();
-            if !failed_only {
-                header.extend(["Result", "Message"]);
-            }
-            write_line(out, &header)?;
-            let batch = applied.and_then(|a| a.batch_id.as_deref());
-            for (i, &outcome) in plan.outcomes.iter().enumerate() {
-                if failed_only && outcome != Outcome::Error {
-                    continue;
-                }
-                let row = mapped.table.row(i);
-                let mut cells: Vec<String> = row.cells().take(mapped.columns.headers.len()).map(str::to_owned).collect();
-                cells.resize(mapped.columns.headers.len(), String::new());
-                if !failed_only {
-                    let (result, message) = result_of(plan, i, outcome, applied.is_some(), batch);
-                    cells.push(result.to_owned());
-                    cells.push(message);
-                }
-                write_line(out, &cells)?;
-                written += 1;
-            }
+            written = write_results(plan, mapped, applied, failed_only, false, out)?;
             Ok(())
         })?;
         Ok(BulkSavedView { path: path.display().to_string(), rows: written })
     }
+}
+
+/// The results file's lines (see [`Workspace::bulk_save_results`]); with `blank_passwords`
+/// the Password column is left empty, for a copy that travels by mail. The rows written.
+pub(super) fn write_results(
+    plan: &BulkPlan,
+    mapped: &super::Mapped,
+    applied: Option<&BulkResultView>,
+    failed_only: bool,
+    blank_passwords: bool,
+    out: &mut impl Write,
+) -> std::io::Result<usize> {
+    let mut written = 0;
+    let width = mapped.columns.headers.len();
+    let password = if blank_passwords { mapped.columns.index(&roster_core::bulk::Column::Password) } else { None };
+    let mut header: Vec<&str> = mapped.columns.headers.iter().map(String::as_str).collect();
+    if !failed_only {
+        header.extend(["Result", "Message"]);
+    }
+    write_line(out, &header)?;
+    let batch = applied.and_then(|a| a.batch_id.as_deref());
+    for (i, &outcome) in plan.outcomes.iter().enumerate() {
+        if failed_only && outcome != Outcome::Error {
+            continue;
+        }
+        let row = mapped.table.row(i);
+        let mut cells: Vec<String> = row.cells().take(width).map(str::to_owned).collect();
+        cells.resize(width, String::new());
+        if let Some(p) = password {
+            cells[p].clear();
+        }
+        if !failed_only {
+            let (result, message) = result_of(plan, i, outcome, applied.is_some(), batch);
+            cells.push(result.to_owned());
+            cells.push(message);
+        }
+        write_line(out, &cells)?;
+        written += 1;
+    }
+    Ok(written)
 }
 
 fn write_line<S: AsRef<str>>(out: &mut impl Write, cells: &[S]) -> std::io::Result<()> {
