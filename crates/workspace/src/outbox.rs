@@ -171,6 +171,8 @@ pub struct MailOptionsInput {
     pub expires_days: Option<u32>,
     /// Where bulk results go; empty: the sender address.
     pub alert_to: Option<String>,
+    /// Send the activation mail when a user is created without a password (form, CLI, bulk).
+    pub auto_send_on_create: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -182,6 +184,7 @@ pub struct MailOptionsView {
     pub organisation: String,
     pub expires_days: u32,
     pub alert_to: String,
+    pub auto_send_on_create: bool,
 }
 
 /// The options as the services use them.
@@ -570,6 +573,7 @@ impl Workspace {
             organisation: self.store.reader().setting(ORGANISATION)?.unwrap_or_default(),
             expires_days: o.expires_days,
             alert_to: self.store.reader().setting(ALERT_TO)?.unwrap_or_default(),
+            auto_send_on_create: self.store.reader().settings()?.auto_send_reset_mail,
         })
     }
 
@@ -613,6 +617,9 @@ impl Workspace {
             }
             if let Some(d) = input.expires_days {
                 set(EXPIRES_DAYS, &d.to_string())?;
+            }
+            if let Some(on) = input.auto_send_on_create {
+                set("auto_send_reset_mail", if on { "true" } else { "false" })?;
             }
             audit_mail(w, now, &actor, "mail", "mail_options", "Changed how mails reach users")
         })?;
