@@ -214,7 +214,7 @@ impl Reader<'_> {
     }
 
     /// Invited users who have still not set a password: how many, and how many of them were
-    /// last mailed before each threshold given.
+    /// last mailed at or before each threshold given.
     pub fn invited_counts(&self, last_sent_before: &[Timestamp]) -> Result<(u64, Vec<u64>), StoreError> {
         let total: i64 = self.conn.query_row(
             "SELECT count(*) FROM invitations i JOIN users u ON u.seq = i.user_seq WHERE u.password_hash IS NULL",
@@ -222,7 +222,7 @@ impl Reader<'_> {
             |r| r.get(0),
         )?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT count(*) FROM invitations i JOIN users u ON u.seq = i.user_seq WHERE u.password_hash IS NULL AND i.last_sent_at < ?1",
+            "SELECT count(*) FROM invitations i JOIN users u ON u.seq = i.user_seq WHERE u.password_hash IS NULL AND i.last_sent_at <= ?1",
         )?;
         let before = last_sent_before
             .iter()
@@ -238,7 +238,7 @@ impl Reader<'_> {
             None => "SELECT u.id FROM users u WHERE u.password_hash IS NULL AND u.status = 'active'
                        AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.user_seq = u.seq) ORDER BY u.seq",
             Some(_) => "SELECT u.id FROM users u JOIN invitations i ON i.user_seq = u.seq
-                         WHERE u.password_hash IS NULL AND u.status = 'active' AND i.last_sent_at < ?1 ORDER BY u.seq",
+                         WHERE u.password_hash IS NULL AND u.status = 'active' AND i.last_sent_at <= ?1 ORDER BY u.seq",
         };
         let mut stmt = self.conn.prepare_cached(sql)?;
         let mut rows = match invited_before {

@@ -30,7 +30,8 @@ pub fn python() -> PathBuf {
 }
 
 pub fn sink_script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sink.py")
+    // From crates/mail or from another crate beside it that includes this module.
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../mail/tests/sink.py")
 }
 
 pub fn free_port() -> u16 {
