@@ -67,6 +67,8 @@ const RULES: &[Rule] = &[
 
 /// The keyring crates only roster-secrets may name as dependencies: every other crate asks it.
 const KEYRING_CRATES: &[&str] = &["keyring", "dbus-secret-service", "secret-service"];
+/// The SMTP crates only roster-mail may name as dependencies.
+const MAIL_CRATES: &[&str] = &["lettre"];
 
 fn cargo() -> Command {
     // Use the cargo that runs these tests (and its toolchain), not whichever is first on PATH.
@@ -162,25 +164,35 @@ fn the_keyring_owner_knows_nothing_else() {
 
 #[test]
 fn only_roster_secrets_knows_the_keyring() {
+    only_owner_depends_on(
+        "roster-secrets",
+        KEYRING_CRATES,
+        "the others ask it, so that one small module decides where secrets go (the OS keyring, never a file)",
+    );
+}
+
+#[test]
+fn only_roster_mail_knows_smtp() {
+    only_owner_depends_on("roster-mail", MAIL_CRATES, "the others hand it finished mails, so one crate owns SMTP, TLS and logins");
+}
+
+/// No workspace member but `owner` names any of `crates` as a direct dependency.
+fn only_owner_depends_on(owner: &str, crates: &[&str], why: &str) {
     let metadata = workspace_metadata();
     let mut offenders = Vec::new();
     for package in metadata["packages"].as_array().expect("packages") {
         let name = package["name"].as_str().expect("a package name");
-        if name == "roster-secrets" {
+        if name == owner {
             continue;
         }
         for dependency in package["dependencies"].as_array().expect("dependencies") {
             let dependency = dependency["name"].as_str().expect("a dependency name");
-            if KEYRING_CRATES.contains(&dependency) {
+            if crates.contains(&dependency) {
                 offenders.push(format!("{name} -> {dependency}"));
             }
         }
     }
-    assert!(
-        offenders.is_empty(),
-        "only roster-secrets may depend on the keyring crates; the others ask it, so that one \
-         small module decides where secrets go (the OS keyring, never a file): {offenders:?}"
-    );
+    assert!(offenders.is_empty(), "only {owner} may depend on {crates:?}; {why}: {offenders:?}");
 }
 
 /// `cargo metadata` of the workspace members (no dependencies resolved).
