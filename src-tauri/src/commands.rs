@@ -1,14 +1,15 @@
 //! The IPC commands (docs/ipc.md). Each calls one workspace function. All touch SQLite or wait
-//! for a native dialog, so all but `bulk_cancel` are `async`: Tauri runs them off the main
-//! thread and the window never freezes.
+//! for a native dialog, so all but `bulk_cancel` and `mail_cancel` are `async`: Tauri runs them
+//! off the main thread and the window never freezes.
 
 use std::path::PathBuf;
 
 use roster_workspace::{
     ActionView, AttributeView, AuditListQuery, AuditPageView, BulkActionInput, BulkActionView, BulkApplyOptions, BulkBatchView,
     BulkPageView, BulkPlanSummaryView, BulkPositionView, BulkResultView, BulkSavedView, BulkUndoView, Error, ErrorCode, GroupView,
-    MailSentView, MailSetupInput, MailView, OnboardingView, RoleView, SessionView, Silent, UserEditInput, UserGroupsView, UserInput, UserListQuery, UserPageView, UserView,
-    WorkspaceInfo,
+    MailOptionsInput, MailOptionsView, MailPreviewView, MailQueueInput, MailSendView, MailSentToView, MailSentView, MailSetupInput,
+    MailTemplateInput, MailTemplateView, MailView, OnboardingView, OutboxQuery, OutboxView, RoleView, SessionView, Silent, UserEditInput,
+    UserGroupsView, UserInput, UserListQuery, UserPageView, UserView, WorkspaceInfo, DEFAULT_CONCURRENCY,
 };
 use tauri::ipc::Channel;
 use tauri::{Runtime, State, Window};
@@ -219,6 +220,77 @@ pub fn mail_setup(desktop: State<'_, Desktop>, input: MailSetupInput) -> Result<
 #[tauri::command(async)]
 pub fn mail_test(desktop: State<'_, Desktop>, to: String) -> Result<MailSentView, Error> {
     desktop.with(|ws| ws.mail_test(&to))
+}
+
+// ---- Mail: how users get a password, templates, the outbox, sending -------------------------------
+
+#[tauri::command(async)]
+pub fn mail_options(desktop: State<'_, Desktop>) -> Result<MailOptionsView, Error> {
+    desktop.with(|ws| ws.mail_options())
+}
+
+/// An absent (null) option keeps its value; an empty text clears it.
+#[tauri::command(async)]
+pub fn mail_options_set(desktop: State<'_, Desktop>, input: MailOptionsInput) -> Result<MailOptionsView, Error> {
+    desktop.with(|ws| ws.mail_options_set(input))
+}
+
+#[tauri::command(async)]
+pub fn mail_templates(desktop: State<'_, Desktop>) -> Result<Vec<MailTemplateView>, Error> {
+    desktop.with(|ws| ws.mail_templates())
+}
+
+#[tauri::command(async)]
+pub fn mail_template_save(desktop: State<'_, Desktop>, input: MailTemplateInput) -> Result<MailTemplateView, Error> {
+    desktop.with(|ws| ws.mail_template_save(input))
+}
+
+/// Back to Roster's default template of `kind`.
+#[tauri::command(async)]
+pub fn mail_template_reset(desktop: State<'_, Desktop>, kind: String) -> Result<MailTemplateView, Error> {
+    desktop.with(|ws| ws.mail_template_reset(&kind))
+}
+
+/// `input` filled in for `username` (null: a sample user); nothing is stored or sent.
+#[tauri::command(async)]
+pub fn mail_preview(desktop: State<'_, Desktop>, input: MailTemplateInput, username: Option<String>) -> Result<MailPreviewView, Error> {
+    desktop.with(|ws| ws.mail_preview(input, username.as_deref()))
+}
+
+#[tauri::command(async)]
+pub fn mail_outbox(desktop: State<'_, Desktop>, query: OutboxQuery) -> Result<OutboxView, Error> {
+    desktop.with(|ws| ws.mail_outbox(&query))
+}
+
+/// Queues `input`'s mails and sends everything queued, progress on `onProgress`; `mail_cancel`
+/// stops it before the next mail (the rest stay queued).
+#[tauri::command(async)]
+pub fn mail_send_to(
+    desktop: State<'_, Desktop>,
+    work: State<'_, BulkSession>,
+    input: MailQueueInput,
+    on_progress: Channel<ProgressMessage>,
+) -> Result<MailSentToView, Error> {
+    let progress = work.progress(on_progress);
+    desktop.with(|ws| ws.mail_send_to(input, DEFAULT_CONCURRENCY, &progress))
+}
+
+/// Failed mails (`ids`, or all of them when null) go back to the queue, then the queue is sent.
+#[tauri::command(async)]
+pub fn mail_retry(
+    desktop: State<'_, Desktop>,
+    work: State<'_, BulkSession>,
+    ids: Option<Vec<i64>>,
+    on_progress: Channel<ProgressMessage>,
+) -> Result<MailSendView, Error> {
+    let progress = work.progress(on_progress);
+    desktop.with(|ws| ws.mail_retry(ids, DEFAULT_CONCURRENCY, &progress))
+}
+
+/// Asks the send under way to stop. Not `async`, like `bulk_cancel`: it only raises a flag.
+#[tauri::command]
+pub fn mail_cancel(work: State<'_, BulkSession>) {
+    work.cancel();
 }
 
 // ---- Bulk CSV: plan a file, apply it, results, history, undo ------------------------------------

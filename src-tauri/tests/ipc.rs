@@ -156,6 +156,9 @@ fn manage_users_over_ipc() {
 
     let stats = app.invoke("onboarding_stats", json!({})).unwrap();
     assert_eq!(stats["notOnboarded"], 1);
+    assert_eq!((&stats["invited"], &stats["remindAfterDays"], &stats["reminderDue"]), (&json!(0), &json!(7), &json!(0)), "{stats}");
+    let stats = app.invoke("onboarding_stats", json!({ "remindAfterDays": 3 })).unwrap();
+    assert_eq!(stats["remindAfterDays"], 3);
     let log = app.invoke("audit_log", json!({ "query": { "user": "alice", "limit": 3 } })).unwrap();
     assert_eq!(log["entries"].as_array().unwrap().len(), 3);
     assert!(log["next"].is_number());
@@ -190,6 +193,132 @@ fn mail_setup_names_every_field_in_error_and_saves_nothing() {
 
     let bad_to = app.invoke("mail_test", json!({ "to": "not an address" })).unwrap_err();
     assert_eq!((bad_to["code"].as_str(), bad_to["fields"][0]["field"].as_str()), (Some("validation"), Some("to")));
+}
+
+#[test]
+fn mail_options_default_to_temporary_passwords_and_name_each_field_in_error() {
+    let app = app();
+    let options = app.invoke("mail_options", json!({})).unwrap();
+    assert_eq!(
+        options,
+        json!({ "resetMethod": "temporary_password", "portalUrl": "", "organisation": "", "expiresDays": 7, "alertTo": "", "autoSendOnCreate": false })
+    );
+
+    let err = app
+        .invoke("mail_options_set", json!({ "input": { "portalUrl": "not a url", "organisation": "Acme", "expiresDays": 0, "alertTo": "nope" } }))
+        .unwrap_err();
+    assert_eq!(err["code"], "validation");
+    let mut fields: Vec<&str> = err["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["alertTo", "expiresDays", "portalUrl"], "{err}");
+    assert_eq!(app.invoke("mail_options", json!({})).unwrap()["organisation"], "", "a refused change saves nothing");
+
+    let saved = app
+        .invoke(
+            "mail_options_set",
+            json!({ "input": { "portalUrl": "https://login.example.com/reset?user={username}", "organisation": "Acme", "expiresDays": 3, "alertTo": "it@example.com" } }),
+        )
+        .unwrap();
+    assert_eq!(saved["resetMethod"], "portal_link");
+    assert_eq!((&saved["organisation"], &saved["expiresDays"], &saved["alertTo"]), (&json!("Acme"), &json!(3), &json!("it@example.com")));
+    // Null keeps an option; "" clears one (no portal: temporary passwords again).
+    let cleared = app.invoke("mail_options_set", json!({ "input": { "portalUrl": "", "organisation": null } })).unwrap();
+    assert_eq!((&cleared["resetMethod"], &cleared["organisation"]), (&json!("temporary_password"), &json!("Acme")));
+    let auto = app.invoke("mail_options_set", json!({ "input": { "autoSendOnCreate": true } })).unwrap();
+    assert_eq!(auto["autoSendOnCreate"], true);
+    assert_eq!(app.invoke("workspace_info", json!({})).unwrap()["settings"]["autoSendResetMail"], true, "the same setting");
+}
+
+#[test]
+fn mail_templates_save_preview_and_reset_over_ipc() {
+    let app = app();
+    let templates = app.invoke("mail_templates", json!({})).unwrap();
+    let kinds: Vec<&str> = templates.as_array().unwrap().iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["activation", "password_reset", "welcome", "bulk_result"]);
+    assert_eq!(templates[0]["edited"], false);
+    assert!(templates[0]["placeholders"].as_array().unwrap().contains(&json!("first_name")), "{templates}");
+
+    let typo = json!({ "kind": "welcome", "subject": "Welcome, {frist_name}", "text": "Hello {first_name}", "html": "" });
+    let err = app.invoke("mail_template_save", json!({ "input": typo })).unwrap_err();
+    assert_eq!((err["code"].as_str(), err["fields"][0]["field"].as_str()), (Some("validation"), Some("subject")), "{err}");
+    assert!(err["fields"][0]["message"].as_str().unwrap().contains("{frist_name}"), "{err}");
+    let err = app.invoke("mail_preview", json!({ "input": typo, "username": null })).unwrap_err();
+    assert_eq!(err["fields"][0]["field"], "subject", "the preview checks the template as saving does");
+
+    let fixed = json!({ "kind": "welcome", "subject": "Welcome, {first_name}", "text": "Hello {first_name} at {organisation}", "html": "<p>Hi <b>{username}</b></p>" });
+    let preview = app.invoke("mail_preview", json!({ "input": fixed, "username": null })).unwrap();
+    assert_eq!((&preview["to"], &preview["subject"]), (&json!("ann@example.com"), &json!("Welcome, Ann")), "a sample user: {preview}");
+    assert_eq!(preview["html"], "<p>Hi <b>ann.example</b></p>");
+    app.invoke("add_user", json!({ "input": { "username": "bob", "email": "bob@example.com", "firstName": "Bob" } })).unwrap();
+    let for_bob = app.invoke("mail_preview", json!({ "input": fixed, "username": "bob" })).unwrap();
+    assert_eq!((&for_bob["to"], &for_bob["subject"]), (&json!("bob@example.com"), &json!("Welcome, Bob")));
+    let ghost = app.invoke("mail_preview", json!({ "input": fixed, "username": "ghost" })).unwrap_err();
+    assert_eq!(ghost["code"], "not_found");
+
+    let saved = app.invoke("mail_template_save", json!({ "input": fixed })).unwrap();
+    assert_eq!((&saved["subject"], &saved["edited"]), (&json!("Welcome, {first_name}"), &json!(true)));
+    assert_eq!(app.invoke("mail_templates", json!({})).unwrap()[2]["edited"], true);
+    let reset = app.invoke("mail_template_reset", json!({ "kind": "welcome" })).unwrap();
+    assert_eq!((&reset["subject"], &reset["edited"]), (&json!("Welcome to {organisation}"), &json!(false)));
+    let bad = app.invoke("mail_template_reset", json!({ "kind": "postcard" })).unwrap_err();
+    assert_eq!((bad["code"].as_str(), bad["fields"][0]["field"].as_str()), (Some("validation"), Some("kind")));
+}
+
+#[test]
+fn mail_sending_needs_mail_set_up_and_the_outbox_starts_empty() {
+    let app = app();
+    app.invoke("add_user", json!({ "input": { "username": "ann", "email": "ann@example.com" } })).unwrap();
+    let outbox = app.invoke("mail_outbox", json!({ "query": {} })).unwrap();
+    assert_eq!(outbox, json!({ "queued": 0, "sending": 0, "sent": 0, "failed": 0, "mails": [], "next": null }));
+    let bad = app.invoke("mail_outbox", json!({ "query": { "state": "lost" } })).unwrap_err();
+    assert_eq!((bad["code"].as_str(), bad["fields"][0]["field"].as_str()), (Some("validation"), Some("state")));
+
+    let input = json!({ "kind": "activation", "usernames": ["ann"] });
+    let err = app.invoke("mail_send_to", json!({ "input": input, "onProgress": channel(1) })).unwrap_err();
+    assert_eq!(err["code"], "not_configured", "{err}");
+    let err = app.invoke("mail_retry", json!({ "ids": null, "onProgress": channel(2) })).unwrap_err();
+    assert_eq!(err["code"], "not_configured", "{err}");
+    assert_eq!(app.invoke("mail_outbox", json!({ "query": {} })).unwrap()["queued"], 0, "nothing was queued");
+    assert_eq!(app.invoke("mail_cancel", json!({})).unwrap(), Value::Null, "cancel with nothing running is harmless");
+}
+
+#[test]
+fn mail_send_to_a_server_that_is_down_keeps_the_mails_queued_with_the_reason() {
+    let (app, sent) = app_recording_progress();
+    // A loopback port nobody listens on (bound, then freed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    app.invoke("mail_setup", json!({ "input": { "host": "127.0.0.1", "port": port, "security": "none", "user": "", "from": "roster@example.com", "password": null } }))
+        .unwrap();
+    for name in ["ann", "ben"] {
+        app.invoke("add_user", json!({ "input": { "username": name, "email": format!("{name}@example.com") } })).unwrap();
+    }
+    app.invoke("add_user", json!({ "input": { "username": "cat", "email": "cat@example.com", "password": "correct horse battery" } })).unwrap();
+
+    let input = json!({ "kind": "activation", "usernames": ["ann", "ben", "cat"] });
+    let done = app.invoke("mail_send_to", json!({ "input": input, "onProgress": channel(3) })).unwrap();
+    assert_eq!(done["queued"]["queued"], 2, "{done}");
+    assert_eq!(done["queued"]["skipped"], json!([{ "username": "cat", "code": "onboarded", "reason": "cat has already set a password" }]));
+    assert_eq!((&done["sent"]["sent"], &done["sent"]["queued"], &done["sent"]["cancelled"]), (&json!(0), &json!(2), &json!(false)), "{done}");
+    assert_eq!(done["sent"]["stoppedBy"]["code"], "unreachable", "{done}");
+    assert_eq!(phases(&sent, 3), ["sending mails"], "the window is told what is under way");
+    let last = sent.lock().unwrap().iter().rfind(|(c, _)| *c == 3).unwrap().1.clone();
+    assert_eq!(last["total"], 2, "{last}");
+
+    let outbox = app.invoke("mail_outbox", json!({ "query": { "state": "queued", "limit": 1 } })).unwrap();
+    assert_eq!(outbox["queued"], 2);
+    assert_eq!(outbox["mails"].as_array().unwrap().len(), 1, "a page of one");
+    let mail = &outbox["mails"][0];
+    assert_eq!((&mail["kind"], &mail["username"], &mail["to"], &mail["state"]), (&json!("activation"), &json!("ben"), &json!("ben@example.com"), &json!("queued")), "newest first");
+    let next = app.invoke("mail_outbox", json!({ "query": { "state": "queued", "limit": 1, "before": outbox["next"] } })).unwrap();
+    let first = &next["mails"][0];
+    assert_eq!(first["username"], "ann");
+    assert_eq!(first["errorCode"], "unreachable", "the mail tried first keeps the reason: {first}");
+    assert_eq!(next["next"], Value::Null);
+
+    let again = app.invoke("mail_retry", json!({ "ids": null, "onProgress": channel(4) })).unwrap();
+    assert_eq!((&again["sent"], &again["queued"], &again["stoppedBy"]["code"]), (&json!(0), &json!(2), &json!("unreachable")), "{again}");
+    let stats = app.invoke("onboarding_stats", json!({})).unwrap();
+    assert_eq!(stats["invited"], 0, "a mail that did not go invites nobody");
 }
 
 // ---- Bulk CSV ----------------------------------------------------------------------------------
