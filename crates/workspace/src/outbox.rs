@@ -765,7 +765,11 @@ impl Workspace {
                 }
                 let template = &templates.iter().find(|(k, _)| *k == kind).expect("every kind has a template").1;
                 let RenderedMail { subject, text, html } = render(template, &values);
-                let mail = OutgoingMail::new(user.email.to_string(), subject.clone(), text).with_html(html);
+                let mut mail = OutgoingMail::new(user.email.to_string(), subject.clone(), text);
+                // A template saved without HTML makes a plain-text mail, not an empty HTML part.
+                if !html.trim().is_empty() {
+                    mail = mail.with_html(html);
+                }
                 Ok(Ready { seq, mail, subject, user: Some((user, hash)), kind })
             })
             .collect();
@@ -809,7 +813,7 @@ impl Workspace {
 /// A mail queued finished (the bulk result), as it was queued.
 fn finished_mail(row: OutboxRow, kind: MailKind) -> Ready {
     let mut mail = OutgoingMail::new(row.recipient, row.subject.clone(), row.text.unwrap_or_default());
-    if let Some(html) = row.html {
+    if let Some(html) = row.html.filter(|h| !h.trim().is_empty()) {
         mail = mail.with_html(html);
     }
     if let Some((name, bytes)) = row.attachment {
