@@ -39,7 +39,7 @@ pub enum Command {
     /// Bulk CSV: the sample template, the plan of a file, apply, history and undo
     #[command(subcommand)]
     Bulk(BulkCommand),
-    /// Mail: the SMTP server (its password in the OS keyring) and a test mail
+    /// Mail: the SMTP server, sending activation, reset and welcome mails, the outbox, options and templates
     #[command(subcommand)]
     Mail(MailCommand),
     /// The audit log, newest first
@@ -307,6 +307,147 @@ pub enum MailCommand {
     Test {
         #[arg(long, value_name = "ADDRESS")]
         to: String,
+    },
+    /// Queue a mail for users and send the outbox; without KIND, send what is queued (resume)
+    #[command(override_usage = "roster mail send [KIND [USERNAME]... [--all-not-onboarded] [--reminder-after-days <DAYS>]] [--concurrency <N>]")]
+    Send {
+        /// The mail; without it, the mails already queued go out
+        #[arg(value_enum)]
+        kind: Option<SendKindArg>,
+        /// The users to mail
+        #[arg(value_name = "USERNAME", requires = "kind")]
+        usernames: Vec<String>,
+        /// Activation: every active user without a password who was never sent one
+        #[arg(long, requires = "kind")]
+        all_not_onboarded: bool,
+        /// Activation: a reminder to invited users last mailed at least DAYS days ago
+        #[arg(long, value_name = "DAYS", requires = "kind")]
+        reminder_after_days: Option<u32>,
+        #[command(flatten)]
+        concurrency: ConcurrencyArg,
+    },
+    /// The outbox, newest first, with how many mails are in each state
+    Outbox {
+        #[arg(long, value_enum)]
+        state: Option<MailStateArg>,
+        /// Mails per page (1 to 1000) [default: 50]
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Mails older than this id (the `next` of the previous page)
+        #[arg(long, value_name = "ID")]
+        before: Option<i64>,
+    },
+    /// Put failed mails (all, or the ids given) back in the queue, and send the queue
+    Retry {
+        /// Outbox ids (see `roster mail outbox --state failed`); none: every failed mail
+        #[arg(value_name = "ID")]
+        ids: Vec<i64>,
+        #[command(flatten)]
+        concurrency: ConcurrencyArg,
+    },
+    /// How users get to a password (the directory's reset page, or a temporary password), and what mails say; no flags: show them
+    Options {
+        /// The directory's reset page, with {username} and {email}; "" for temporary passwords instead
+        #[arg(long, value_name = "URL")]
+        portal_url: Option<String>,
+        /// The organisation's name in mails; "" for the sender's domain
+        #[arg(long, value_name = "NAME")]
+        organisation: Option<String>,
+        /// How many days a link or temporary password is said to be valid (1 to 365)
+        #[arg(long, value_name = "DAYS")]
+        expires_days: Option<u32>,
+        /// Where bulk results are mailed; "" for the sender address
+        #[arg(long, value_name = "ADDRESS")]
+        alert_to: Option<String>,
+        /// Send the activation mail when a user is created without a password (user add, bulk apply)
+        #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+        auto_send_on_create: Option<bool>,
+    },
+    /// The mail templates: list, show, set, reset, preview
+    #[command(subcommand)]
+    Template(TemplateCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ConcurrencyArg {
+    /// Mails sent at once, each on its own connection (1 to 8)
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub concurrency: u8,
+}
+
+/// The mails `roster mail send` queues.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SendKindArg {
+    /// How to set a first password (a reset page link or a temporary password)
+    Activation,
+    /// A password reset
+    #[value(alias = "password_reset", alias = "password-reset")]
+    Reset,
+    Welcome,
+}
+
+/// Every mail with a template.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TemplateKindArg {
+    Activation,
+    #[value(alias = "password_reset", alias = "password-reset")]
+    Reset,
+    Welcome,
+    /// To the admin after a bulk file is applied
+    #[value(name = "bulk_result", alias = "bulk-result")]
+    BulkResult,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MailStateArg {
+    Queued,
+    Sending,
+    Sent,
+    Failed,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Every template, edited or Roster's default
+    List,
+    /// A template's subject, text and HTML, and the placeholders it may use
+    Show {
+        #[arg(value_enum)]
+        kind: TemplateKindArg,
+    },
+    /// Save an edited template; a placeholder the mail does not know is refused
+    #[command(group(ArgGroup::new("text_part").required(true).args(["text", "text_file"])))]
+    Set {
+        #[arg(value_enum)]
+        kind: TemplateKindArg,
+        /// One line; placeholders like {first_name}
+        #[arg(long)]
+        subject: String,
+        /// The plain-text part
+        #[arg(long)]
+        text: Option<String>,
+        /// The plain-text part, from a file (UTF-8)
+        #[arg(long, value_name = "FILE")]
+        text_file: Option<PathBuf>,
+        /// The HTML part (values are HTML-escaped); without it, the mail is plain text only
+        #[arg(long, conflicts_with = "html_file")]
+        html: Option<String>,
+        /// The HTML part, from a file (UTF-8)
+        #[arg(long, value_name = "FILE")]
+        html_file: Option<PathBuf>,
+    },
+    /// Go back to Roster's default template
+    Reset {
+        #[arg(value_enum)]
+        kind: TemplateKindArg,
+    },
+    /// The template filled in for a user (or a sample user), as it would be sent now; nothing is sent
+    Preview {
+        #[arg(value_enum)]
+        kind: TemplateKindArg,
+        /// The user to fill it in for [default: a sample user]
+        #[arg(long, value_name = "USERNAME")]
+        user: Option<String>,
     },
 }
 

@@ -1,10 +1,13 @@
 //! Printing: human text or one JSON document, and errors.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use roster_workspace::{
-    ActionView, AttributeView, AuditPageView, BulkActionView, BulkBatchView, BulkPlan, BulkResultView, BulkUndoView, Error, Workspace, GroupView, OnboardingView, Progress, RoleView, SessionView,
-    UserGroupsView, UserPageView, UserView,
+    ActionView, AttributeView, AuditPageView, BulkActionView, BulkBatchView, BulkPlan, BulkResultView, BulkUndoView, Error, GroupView, MailOptionsView,
+    MailPreviewView, MailSendView, MailSentToView, MailTemplateView, OnboardingView, OutboxMailView, OutboxView, Progress, RoleView, SessionView,
+    UserGroupsView, UserPageView, UserView, Workspace,
 };
 use serde::Serialize;
 
@@ -38,6 +41,7 @@ impl Out {
             ("Phone", u.phone.clone().unwrap_or_else(|| "-".into())),
             ("Status", u.status.to_owned()),
             ("Onboarded", if u.onboarded { "yes".into() } else { "no (no password yet)".into() }),
+            ("Invited", invited(u)),
             ("Password expires", u.password_expires_at.clone().unwrap_or_else(|| "-".into())),
             ("Second factor", u.second_factor.to_owned()),
             ("MFA enrolled", if u.mfa_enrolled { "yes".into() } else { "no".into() }),
@@ -198,11 +202,131 @@ impl Out {
                 "{} created, {} updated, {} deleted, {} unchanged, {} failed",
                 r.created, r.updated, r.deleted, r.unchanged, r.failed
             );
-            match &r.batch_id {
+            let mut text = match &r.batch_id {
                 Some(id) => format!("{counts}. Batch {id} (undo with: roster bulk undo {id})"),
                 None => format!("{counts}. Nothing to change, so no batch."),
+            };
+            if r.alert.status != "not_configured" {
+                text.push('\n');
+                text.push_str(&r.alert.message);
             }
+            text
         })
+    }
+
+    /// Mails queued, who was skipped and why, then what the send did.
+    pub fn mail_sent_to(self, v: &MailSentToView) -> Result<(), Error> {
+        if self.json {
+            print_json(v);
+            return Ok(());
+        }
+        let q = &v.queued;
+        println!("Queued {}", count(q.queued, &format!("{} mail", q.kind), &format!("{} mails", q.kind)));
+        for s in &q.skipped {
+            println!("Skipped {}: {}", s.username, s.reason);
+        }
+        send_lines(&v.sent);
+        Ok(())
+    }
+
+    pub fn mail_send(self, v: &MailSendView) -> Result<(), Error> {
+        if self.json {
+            print_json(v);
+            return Ok(());
+        }
+        if v.sent + v.failed + v.queued + v.interrupted == 0 && v.stopped_by.is_none() {
+            println!("Nothing to send: no mails are queued");
+            return Ok(());
+        }
+        send_lines(v);
+        Ok(())
+    }
+
+    /// The counts per state, then a table of the page; the next page's flag on stderr.
+    pub fn outbox(self, o: &OutboxView) -> Result<(), Error> {
+        if self.json {
+            print_json(o);
+        } else {
+            println!("Outbox: {} queued, {} sending, {} sent, {} failed\n", o.queued, o.sending, o.sent, o.failed);
+            let rows: Vec<Vec<String>> = o
+                .mails
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.id.to_string(),
+                        if m.reminder { format!("{} (reminder)", m.kind) } else { m.kind.to_owned() },
+                        m.username.clone().unwrap_or_else(|| "-".into()),
+                        m.to.clone(),
+                        m.state.clone(),
+                        m.attempts.to_string(),
+                        m.error.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            if rows.is_empty() {
+                println!("(no mails)");
+            } else {
+                table(&["ID", "KIND", "USER", "TO", "STATE", "ATTEMPTS", "ERROR"], &rows);
+            }
+        }
+        if let Some(next) = o.next {
+            eprintln!("More: --before {next}");
+        }
+        Ok(())
+    }
+
+    pub fn mail_options(self, o: &MailOptionsView) -> Result<(), Error> {
+        if self.json {
+            print_json(o);
+            return Ok(());
+        }
+        let method = if o.reset_method == "portal_link" {
+            format!("a link to the directory's reset page: {}", o.portal_url)
+        } else {
+            "a temporary password in the mail, to be changed at first sign-in (--portal-url sends a reset page link instead)".to_owned()
+        };
+        let or = |v: &str, default: &str| if v.is_empty() { format!("- ({default})") } else { v.to_owned() };
+        println!("Reset method   {method}");
+        println!("Organisation   {}", or(&o.organisation, "the sender's domain"));
+        println!("Expires after  {}", count(o.expires_days.into(), "day", "days"));
+        println!("Bulk results   {}", or(&o.alert_to, "to the sender address"));
+        let on_create = if o.auto_send_on_create { "sent when a user is created without a password" } else { "not sent by itself (--auto-send-on-create true)" };
+        println!("Activation     {on_create}");
+        Ok(())
+    }
+
+    pub fn mail_templates(self, templates: &[MailTemplateView]) -> Result<(), Error> {
+        if self.json {
+            print_json(templates);
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> =
+            templates.iter().map(|t| vec![t.kind.to_owned(), if t.edited { "edited" } else { "default" }.to_owned(), t.subject.clone()]).collect();
+        table(&["KIND", "TEMPLATE", "SUBJECT"], &rows);
+        Ok(())
+    }
+
+    pub fn mail_template(self, t: &MailTemplateView) -> Result<(), Error> {
+        if self.json {
+            print_json(t);
+            return Ok(());
+        }
+        println!("{} ({})", t.kind, if t.edited { "edited" } else { "Roster's default" });
+        println!("Placeholders: {}", t.placeholders.iter().map(|p| format!("{{{p}}}")).collect::<Vec<_>>().join(", "));
+        println!("Subject: {}", t.subject);
+        print_parts(&t.text, &t.html);
+        Ok(())
+    }
+
+    pub fn mail_preview(self, p: &MailPreviewView) -> Result<(), Error> {
+        if self.json {
+            print_json(p);
+            return Ok(());
+        }
+        println!("To: {}", p.to);
+        println!("Subject: {}", p.subject);
+        print_parts(&p.text, &p.html);
+        Ok(())
     }
 
     pub fn bulk_history(self, batches: &[BulkBatchView]) -> Result<(), Error> {
@@ -293,9 +417,12 @@ impl Out {
             print_json(s);
             return Ok(());
         }
+        let days = count(s.remind_after_days.into(), "day", "days");
         println!("Users          {}", s.total);
         println!("Onboarded      {}", s.onboarded);
         println!("Not onboarded  {}", s.not_onboarded);
+        println!("  invited      {}  (sent an activation mail; no password yet)", s.invited);
+        println!("  reminder due {}  (invited, last mailed {days} ago or more)", s.reminder_due);
         println!("Disabled       {}", s.disabled);
         println!("\nNot onboarded, waiting for:");
         let max = s.waiting.iter().map(|b| b.count).max().unwrap_or(0).max(1);
@@ -303,6 +430,12 @@ impl Out {
         for b in &s.waiting {
             let bar = "█".repeat(((b.count * 30).div_ceil(max)) as usize);
             println!("  {:<label$}  {:>7}  {bar}", b.bucket, b.count);
+        }
+        if s.reminder_due > 0 {
+            println!("\nRemind them: roster mail send activation --reminder-after-days {}", s.remind_after_days);
+        }
+        if s.not_onboarded > s.invited {
+            println!("{}Invite the others: roster mail send activation --all-not-onboarded", if s.reminder_due > 0 { "" } else { "\n" });
         }
         Ok(())
     }
@@ -337,6 +470,46 @@ impl Out {
             println!("{:<24} {:<8}{}", a.name, a.kind, if a.required { " required" } else { "" });
         }
         Ok(())
+    }
+}
+
+/// "2026-11-29T08:00:00Z", with the last reminder when there was one; "-" when not invited.
+fn invited(u: &UserView) -> String {
+    match (&u.invited_at, &u.last_invited_at) {
+        (Some(first), Some(last)) if first != last => format!("{first} (last reminded {last})"),
+        (Some(first), _) => first.clone(),
+        (None, _) => "-".into(),
+    }
+}
+
+/// The counts of a send, the mails that failed in it, and the mails a stopped run left in flight.
+fn send_lines(v: &MailSendView) {
+    let mut out = std::io::stdout().lock();
+    if v.interrupted > 0 {
+        let _ = writeln!(
+            out,
+            "{} left in flight by a run that stopped failed as interrupted: {} may have arrived. `roster mail outbox --state failed` lists them; `roster mail retry ID...` sends one again",
+            count(v.interrupted, "mail", "mails"),
+            if v.interrupted == 1 { "it" } else { "they" }
+        );
+    }
+    for f in &v.failures {
+        let _ = writeln!(out, "Failed #{} {} to {}: {}", f.id, f.kind, f.to, failure(f));
+    }
+    let _ = writeln!(out, "{} sent, {} failed, {} still queued{}", v.sent, v.failed, v.queued, if v.cancelled { " (stopped by Ctrl-C)" } else { "" });
+}
+
+fn failure(f: &OutboxMailView) -> &str {
+    f.error.as_deref().or(f.error_code.as_deref()).unwrap_or("no reason given")
+}
+
+/// A template's or a preview's text and HTML parts.
+fn print_parts(text: &str, html: &str) {
+    println!("\n--- text ---\n{}", text.trim_end());
+    if html.trim().is_empty() {
+        println!("\n--- no HTML part ---");
+    } else {
+        println!("\n--- html ---\n{}", html.trim_end());
     }
 }
 
@@ -386,8 +559,14 @@ pub fn print_error(e: &Error, json: bool) {
     }
 }
 
-/// A progress bar on stderr when it is a terminal; silent otherwise.
-pub struct ProgressBar(Option<indicatif::ProgressBar>);
+/// A progress bar on stderr when it is a terminal; silent otherwise. Work it reports on
+/// can be stopped with Ctrl-C ([`ProgressBar::cancel_on_ctrl_c`]).
+pub struct ProgressBar {
+    bar: Option<indicatif::ProgressBar>,
+    /// Whether people read stderr (not --json): the Ctrl-C notice goes there.
+    show: bool,
+    cancelled: Option<Arc<AtomicBool>>,
+}
 
 impl ProgressBar {
     pub fn new(show: bool, message: &'static str) -> Self {
@@ -401,19 +580,45 @@ impl ProgressBar {
             b.set_message(message);
             b
         });
-        Self(bar)
+        Self { bar, show, cancelled: None }
+    }
+
+    /// The first Ctrl-C asks the work to stop (it finishes what is under way, and what is
+    /// not started stays as it was); a second one quits at once (exit 130).
+    pub fn cancel_on_ctrl_c(mut self) -> Self {
+        let flag = Arc::new(AtomicBool::new(false));
+        let (seen, bar, show) = (flag.clone(), self.bar.clone(), self.show);
+        let installed = ctrlc::set_handler(move || {
+            if seen.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            let notice = "Stopping: what is under way finishes, the rest is left as it was (Ctrl-C again to quit at once)";
+            match &bar {
+                Some(b) => b.println(notice),
+                None if show => eprintln!("{notice}"),
+                None => {}
+            }
+        });
+        if installed.is_ok() {
+            self.cancelled = Some(flag);
+        }
+        self
     }
 
     pub fn finish(&self) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
     }
 }
 
 impl Progress for ProgressBar {
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.as_ref().is_some_and(|c| c.load(Ordering::SeqCst))
+    }
+
     fn phase(&self, name: &str) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             let mut label = name.to_owned();
             if let Some(first) = label.get_mut(0..1) {
                 first.make_ascii_uppercase();
@@ -424,7 +629,7 @@ impl Progress for ProgressBar {
     }
 
     fn update(&self, done: u64, total: u64) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             b.set_length(total);
             b.set_position(done);
         }

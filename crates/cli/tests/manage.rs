@@ -326,7 +326,8 @@ fn onboarding_statistics() {
     assert_eq!(
         stats,
         json!({
-            "total": 5, "onboarded": 2, "notOnboarded": 3, "disabled": 1,
+            "total": 5, "onboarded": 2, "notOnboarded": 3, "invited": 0, "disabled": 1,
+            "remindAfterDays": 7, "reminderDue": 0,
             "waiting": [
                 { "bucket": "under 1 day", "count": 3 },
                 { "bucket": "1–7 days", "count": 0 },
@@ -342,6 +343,8 @@ fn onboarding_statistics() {
     assert!(text.contains("Onboarded      2") && text.contains("Not onboarded  3") && text.contains("Disabled       1"), "{text}");
     let under = text.lines().find(|l| l.contains("under 1 day")).unwrap();
     assert!(under.contains('3') && under.contains('█'), "a bar beside the number: {under}");
+    assert!(text.contains("  invited      0") && text.contains("  reminder due 0  (invited, last mailed 7 days ago or more)"), "{text}");
+    assert!(text.contains("Invite the others: roster mail send activation --all-not-onboarded"), "{text}");
 }
 
 #[test]
