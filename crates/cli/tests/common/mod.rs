@@ -24,23 +24,28 @@ impl Ws {
     }
 
     pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
-            .arg("--workspace")
-            .arg(&self.path)
-            .args(args)
-            .env_remove("ROSTER_WORKSPACE")
-            .env("USER", "tester")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = self.command(args).stdin(Stdio::piped()).spawn().unwrap();
         let mut pipe = child.stdin.take().unwrap();
         if let Some(s) = stdin {
             pipe.write_all(s.as_bytes()).unwrap();
         }
         drop(pipe);
         child.wait_with_output().unwrap()
+    }
+
+    /// `roster --workspace PATH ARGS…`, stdout and stderr piped, not started yet.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+        command
+            .arg("--workspace")
+            .arg(&self.path)
+            .args(args)
+            .env_remove("ROSTER_WORKSPACE")
+            .env("USER", "tester")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
     }
 
     pub fn json(&self, args: &[&str]) -> Value {

@@ -1,0 +1,154 @@
+//! A real SMTP sink for the CLI's mail tests: aiosmtpd (scripts/setup installs it into
+//! target/test-python) on a 127.0.0.1 port, writing each mail into a Maildir, optionally slow
+//! (`sink.py serve --delay`), read back with Python's own email parser (`sink.py read`).
+#![allow(dead_code)] // each test file uses its own part of it
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// `$ROSTER_TEST_PYTHON`, else the venv scripts/setup makes, else `python3` from PATH.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("ROSTER_TEST_PYTHON") {
+        return p.into();
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-python/bin/python3");
+    if venv.exists() {
+        venv
+    } else {
+        "python3".into()
+    }
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sink/sink.py")
+}
+
+/// A port nothing listens on (until a sink is started on it).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A received mail, as `sink.py read` describes it.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub rcpt_to: Vec<String>,
+    pub to: String,
+    pub subject: String,
+    /// `multipart/alternative`, `multipart/mixed`, `text/plain`, …
+    pub content_type: String,
+    pub text: String,
+    pub html: Option<String>,
+    /// (file name, content type, text)
+    pub attachments: Vec<(String, String, String)>,
+}
+
+/// A running sink, killed when dropped.
+pub struct Sink {
+    child: Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Sink {
+    pub fn start() -> Self {
+        Self::start_on(free_port(), 0.0)
+    }
+
+    /// Each mail is taken `delay` seconds late (the connections stay open meanwhile).
+    pub fn slow(delay: f64) -> Self {
+        Self::start_on(free_port(), delay)
+    }
+
+    pub fn start_on(port: u16, delay: f64) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(python())
+            .arg(script())
+            .args(["serve", "127.0.0.1", &port.to_string()])
+            .arg(dir.path().join("maildir"))
+            .args(["--delay", &delay.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the SMTP sink with {}: {e}; run scripts/setup", python().display()));
+        // "ready" once it listens; nothing (EOF) if it died.
+        let mut line = String::new();
+        let started = Instant::now();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP sink did not start on port {port} (is aiosmtpd installed? run scripts/setup)");
+        assert!(started.elapsed() < Duration::from_secs(20));
+        Self { child, port, dir }
+    }
+
+    fn maildir(&self) -> PathBuf {
+        self.dir.path().join("maildir")
+    }
+
+    /// How many mails have arrived (the Maildir's `new` folder: each file is moved there whole).
+    pub fn count(&self) -> usize {
+        fs::read_dir(self.maildir().join("new")).map_or(0, |d| d.count())
+    }
+
+    /// Waits until at least `n` mails have arrived (at most `within`).
+    pub fn wait_for(&self, n: usize, within: Duration) -> usize {
+        let started = Instant::now();
+        loop {
+            let got = self.count();
+            if got >= n || started.elapsed() > within {
+                return got;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    pub fn mails(&self) -> Vec<Mail> {
+        if !self.maildir().exists() {
+            return Vec::new();
+        }
+        let out = Command::new(python()).arg(script()).arg("read").arg(self.maildir()).output().unwrap();
+        assert!(out.status.success(), "sink.py read: {}", String::from_utf8_lossy(&out.stderr));
+        let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        all.iter()
+            .map(|m| Mail {
+                rcpt_to: m["rcpt_to"].as_array().unwrap().iter().map(s).collect(),
+                to: s(&m["to"]),
+                subject: s(&m["subject"]),
+                content_type: s(&m["content_type"]),
+                text: s(&m["text"]),
+                html: m["html"].as_str().map(str::to_owned),
+                attachments: m["attachments"].as_array().unwrap().iter().map(|a| (s(&a["file_name"]), s(&a["content_type"]), s(&a["text"]))).collect(),
+            })
+            .collect()
+    }
+
+    /// The envelope recipients of every mail received, one list per mail (read from the raw
+    /// files' `X-RcptTo` header, which is quicker than parsing many mails).
+    pub fn recipients(&self) -> Vec<Vec<String>> {
+        let Ok(dir) = fs::read_dir(self.maildir().join("new")) else { return Vec::new() };
+        dir.map(|e| {
+            let raw = fs::read_to_string(e.unwrap().path()).unwrap();
+            let header = raw.lines().find_map(|l| l.strip_prefix("X-RcptTo: ")).unwrap_or_else(|| panic!("no X-RcptTo in {raw}"));
+            header.split(',').map(|r| r.trim().to_owned()).collect()
+        })
+        .collect()
+    }
+
+    /// The mails that went to `address`.
+    pub fn mails_to(&self, address: &str) -> Vec<Mail> {
+        self.mails().into_iter().filter(|m| m.rcpt_to.iter().any(|r| r.eq_ignore_ascii_case(address))).collect()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
