@@ -3,8 +3,9 @@
 //! the ratios, not just the absolute times.
 //!
 //! ```text
-//! cargo run --release -p roster-bench -- [--users N] [--iterations N] [--fresh] [--skip-desktop] [--rows N] [--skip-bulk]
+//! cargo run --release -p roster-bench -- [--users N] [--iterations N] [--fresh] [--skip-desktop] [--rows N] [--skip-bulk] [--skip-mail]
 //! cargo run --release -p roster-bench -- bulk [--rows N]
+//! cargo run --release -p roster-bench -- mail [--mails N] [--no-extra]
 //! cargo run --release -p roster-bench -- gen-csv --rows N --kind add|update|delete|mixed --seed S [--start N] [--passwords] --out FILE
 //! ```
 //!
@@ -16,8 +17,13 @@
 //! - plan + apply of 1,000,000 new users at most 1.5 × the `sqlite3` shell's `.import` of the
 //!   same file into a table with the same indexes, in at most 300 MB of memory;
 //! - new users with passwords at least 0.9 × cores × one thread's argon2id rate.
+//!
+//! Target (issue 5), sending many mails (see [`mail`]): 1,000 activation mails through the
+//! outbox to a local SMTP sink at least 2 × the mails per second of a plain serial sender over
+//! one connection.
 
 mod bulk;
+mod mail;
 mod sqlite3;
 
 use std::fs::File;
@@ -36,6 +42,8 @@ enum Command {
     Full(Options),
     /// The bulk CSV section alone.
     Bulk { rows: u64 },
+    /// The mail section alone; `extra`: also the outbox with 1 and 8 connections.
+    Mail { mails: u64, extra: bool },
     /// Writes a generated CSV file.
     GenCsv { spec: CsvSpec, out: PathBuf },
     /// Hidden: one bulk step of the bulk section, in a process of its own so that its peak
@@ -50,6 +58,7 @@ struct Options {
     desktop: bool,
     bulk: bool,
     rows: u64,
+    mail: bool,
 }
 
 /// The arguments after the program's name (and after a subcommand's name).
@@ -84,6 +93,19 @@ fn command() -> Command {
             }
             Command::Bulk { rows }
         }
+        Some("mail") => {
+            args.next();
+            let (mut mails, mut extra) = (mail::DEFAULT_MAILS, true);
+            while let Some(a) = args.next() {
+                match a.as_str() {
+                    "--mails" => mails = args.number("--mails").max(1),
+                    "--no-extra" => extra = false,
+                    "--help" | "-h" => usage(""),
+                    other => usage(&format!("unknown argument {other}")),
+                }
+            }
+            Command::Mail { mails, extra }
+        }
         Some("gen-csv") => {
             args.next();
             gen_csv_options(args)
@@ -97,7 +119,7 @@ fn command() -> Command {
 }
 
 fn options(mut args: Args) -> Options {
-    let mut o = Options { users: 1_000_000, iterations: 300, fresh: false, desktop: true, bulk: true, rows: bulk::DEFAULT_ROWS };
+    let mut o = Options { users: 1_000_000, iterations: 300, fresh: false, desktop: true, bulk: true, rows: bulk::DEFAULT_ROWS, mail: true };
     while let Some(a) = args.next() {
         match a.as_str() {
             "--users" => o.users = args.number("--users"),
@@ -106,6 +128,7 @@ fn options(mut args: Args) -> Options {
             "--skip-desktop" => o.desktop = false,
             "--rows" => o.rows = args.number("--rows").max(10),
             "--skip-bulk" => o.bulk = false,
+            "--skip-mail" => o.mail = false,
             "--help" | "-h" => usage(""),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -141,8 +164,9 @@ fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
         eprintln!("roster-bench: {problem}");
     }
-    eprintln!("usage: roster-bench [--users N] [--iterations N] [--fresh] [--skip-desktop] [--rows N] [--skip-bulk]");
+    eprintln!("usage: roster-bench [--users N] [--iterations N] [--fresh] [--skip-desktop] [--rows N] [--skip-bulk] [--skip-mail]");
     eprintln!("       roster-bench bulk [--rows N]          (default {} rows)", bulk::DEFAULT_ROWS);
+    eprintln!("       roster-bench mail [--mails N] [--no-extra]   (default {} mails; --no-extra skips the outbox with 1 and 8 connections)", mail::DEFAULT_MAILS);
     eprintln!("       roster-bench gen-csv --rows N --kind add|update|delete|mixed --seed S [--start N] [--passwords] --out FILE");
     std::process::exit(if problem.is_empty() { 0 } else { 2 });
 }
@@ -159,8 +183,12 @@ fn main() {
             if o.bulk {
                 bulk::run(o.rows);
             }
+            if o.mail {
+                mail::run(mail::DEFAULT_MAILS, true);
+            }
         }
         Command::Bulk { rows } => bulk::run(rows),
+        Command::Mail { mails, extra } => mail::run(mails, extra),
         Command::GenCsv { spec, out } => {
             let file = File::create(&out).unwrap_or_else(|e| usage(&format!("--out {}: {e}", out.display())));
             write_csv(file, &spec).unwrap_or_else(|e| panic!("write {}: {e}", out.display()));
