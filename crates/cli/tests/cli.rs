@@ -20,7 +20,7 @@ fn init_is_idempotent() {
     assert_eq!(code(&ws.run(&["init"])), 0);
     let info = ws.json(&["init"]);
     assert_eq!(info["userCount"], 0);
-    assert_eq!(info["schemaVersion"], 4);
+    assert_eq!(info["schemaVersion"], 5);
 }
 
 #[test]

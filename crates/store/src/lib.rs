@@ -17,6 +17,7 @@ mod outbox;
 mod page;
 mod search;
 mod settings;
+mod sync;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,7 @@ pub use error::{StoreError, UniqueField};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{Invitation, NewMail, OutboxCounts, OutboxRow, StoredTemplate};
 pub use page::{Cursor, Direction, Page, SortKey, UserFilter, UserQuery};
+pub use sync::{PendingRow, RemoteRow, SyncedRow};
 pub use users::{GroupRow, NewGroup, OnboardingCounts, RoleRow};
 
 /// `PRAGMA application_id` of a Roster workspace ("Rost"), so that Roster never migrates

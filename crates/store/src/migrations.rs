@@ -13,6 +13,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("../migrations/0002_onboarding_audit_subject.sql")),
     M::up(include_str!("../migrations/0003_bulk_batches.sql")),
     M::up(include_str!("../migrations/0004_mail_outbox.sql")),
+    M::up(include_str!("../migrations/0005_sync.sql")),
 ];
 
 pub(crate) const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);

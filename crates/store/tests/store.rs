@@ -369,3 +369,51 @@ fn searched_pages_follow_the_sort_in_both_plans() {
         }
     }
 }
+
+#[test]
+fn a_linked_workspace_queues_every_change_once_per_resource_and_a_merge_queues_nothing() {
+    let (_d, mut store) = workspace();
+    let ok = |r: Result<(), StoreError>| r.unwrap();
+    // Not linked: changes queue nothing.
+    insert(&mut store, &[user(1, "ann", "Ann", "A")]);
+    ok(store.write(|w| w.insert_remote("corp", "https://scim.example.com/v2", false, NOW)));
+    assert_eq!(store.reader().sync_counts().unwrap(), (0, 0));
+    assert!(store.reader().linked_remote().unwrap().is_none());
+
+    ok(store.write(|w| w.link_remote("CORP").map(|linked| assert!(linked))));
+    assert_eq!(store.reader().linked_remote().unwrap().unwrap().name, "corp");
+    let bob = user(2, "bob", "Bob", "B");
+    insert(&mut store, std::slice::from_ref(&bob));
+    let mut edited = bob.clone();
+    edited.first_name = roster_core::PersonName::parse_optional("Robert", "first name", "firstName").unwrap();
+    edited.version += 1;
+    ok(store.write(|w| w.update_user(&edited, bob.version).map(|done| assert!(done))));
+    let pending = store.reader().pending_changes(0, 10).unwrap();
+    assert_eq!(pending.len(), 1, "two changes to bob, one pending row");
+    assert_eq!((pending[0].entity.as_str(), pending[0].local_id.as_str(), pending[0].op.as_str(), pending[0].rev), ("user", bob.id.to_string().as_str(), "upsert", 2));
+
+    // A push that read revision 1 does not remove a row changed since; revision 2 does.
+    ok(store.write(|w| w.pending_done(pending[0].seq, 1).map(|done| assert!(!done))));
+    ok(store.write(|w| w.pending_done(pending[0].seq, 2).map(|done| assert!(done))));
+
+    // Group membership queues the group; deleting a user queues a delete.
+    let sales = GroupName::parse("Sales").unwrap();
+    ok(store.write(|w| {
+        w.insert_group(&roster_store::NewGroup { id: "g-1", name: &sales, description: "", at: NOW })?;
+        w.add_member(&sales, &bob.id)
+    }));
+    ok(store.write(|w| w.delete_user(&bob.id).map(|_| ())));
+    let ops: Vec<(String, String)> = store.reader().pending_changes(0, 10).unwrap().into_iter().map(|p| (p.entity, p.op)).collect();
+    assert_eq!(ops, [("group".to_owned(), "upsert".to_owned()), ("user".to_owned(), "delete".to_owned())]);
+
+    // What a pull merges is the remote's own state: nothing queues.
+    let carl = user(3, "carl", "Carl", "C");
+    ok(store.write(|w| w.merging(|w| w.insert_user(&carl))));
+    assert_eq!(store.reader().sync_counts().unwrap(), (2, 0));
+    insert(&mut store, &[user(4, "dee", "Dee", "D")]);
+    assert_eq!(store.reader().sync_counts().unwrap(), (3, 0), "the merge switched the queue back on");
+
+    // Removing the linked remote forgets its queue.
+    ok(store.write(|w| w.delete_remote("corp").map(|gone| assert!(gone))));
+    assert_eq!(store.reader().sync_counts().unwrap(), (0, 0));
+}
