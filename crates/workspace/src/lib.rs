@@ -19,6 +19,7 @@ mod mail;
 mod onboarding;
 mod outbox;
 mod progress;
+mod remotes;
 mod users;
 mod views;
 
@@ -42,6 +43,7 @@ pub use outbox::{
     MailTemplateView, OutboxMailView, OutboxQuery, OutboxView, DEFAULT_CONCURRENCY, INTERRUPTED,
 };
 pub use progress::{Cancelled, Progress, Silent};
+pub use remotes::{RemoteInput, RemoteView, SyncStatusView};
 pub use onboarding::{REMIND_AFTER_DAYS, WAITING_BUCKETS};
 pub use views::{
     ActionView, AttributeInput, AttributeView, AuditListQuery, AuditPageView, AuditView, BulkActionInput, BulkActionView, GroupView,

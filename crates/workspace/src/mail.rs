@@ -58,7 +58,7 @@ const SECURITY: &str = "mail.security";
 const USER: &str = "mail.user";
 const FROM: &str = "mail.from";
 /// A random id that stays with the workspace file, naming its secrets in the keyring.
-const WORKSPACE_ID: &str = "workspace_id";
+pub(crate) const WORKSPACE_ID: &str = "workspace_id";
 const SMTP_PASSWORD: &str = "smtp-password";
 
 impl Workspace {
@@ -177,7 +177,7 @@ impl Workspace {
     }
 
     /// The workspace's id, made the first time it is needed.
-    fn workspace_id(&mut self) -> Result<String, Error> {
+    pub(crate) fn workspace_id(&mut self) -> Result<String, Error> {
         if let Some(id) = self.store.reader().setting(WORKSPACE_ID)? {
             return Ok(id);
         }
@@ -188,7 +188,7 @@ impl Workspace {
 }
 
 /// A keyring problem: `not_configured` when there is no keyring to use.
-fn secret_error(e: SecretError) -> Error {
+pub(crate) fn secret_error(e: SecretError) -> Error {
     let code = match e.code() {
         "keyring_unavailable" | "access_denied" => ErrorCode::NotConfigured,
         _ => ErrorCode::Internal,
