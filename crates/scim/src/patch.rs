@@ -1,0 +1,356 @@
+//! PATCH requests (RFC 7644 §3.5.2): built by hand, or as the difference between two versions
+//! of a resource so that only changed attributes travel.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use roster_core::Secret;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::filter::Filter;
+use crate::model::{Resource, PATCH_OP_SCHEMA, ROSTER_USER_SCHEMA};
+
+/// A PATCH request body: operations applied in order, all or nothing.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatchOp {
+    pub schemas: Vec<String>,
+    #[serde(rename = "Operations")]
+    pub operations: Vec<PatchOperation>,
+}
+
+/// One operation of a PATCH.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatchOperation {
+    pub op: PatchKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatchKind {
+    #[serde(alias = "Add")]
+    Add,
+    #[serde(alias = "Remove")]
+    Remove,
+    #[serde(alias = "Replace")]
+    Replace,
+}
+
+/// Attributes a diff never touches: set by the server (`id`, `meta`, `schemas`), read only
+/// (`groups`), or changed only by explicit operations (sessions: revoke).
+const NOT_DIFFED: &[&str] = &["schemas", "id", "meta", "groups"];
+const ROSTER_NOT_DIFFED: &[&str] = &["sessions"];
+
+impl PatchOp {
+    pub fn new(operations: Vec<PatchOperation>) -> PatchOp {
+        PatchOp {
+            schemas: vec![PATCH_OP_SCHEMA.to_owned()],
+            operations,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.operations.is_empty()
+    }
+
+    fn push(&mut self, op: PatchKind, path: String, value: Option<Value>) {
+        self.operations.push(PatchOperation {
+            op,
+            path: Some(path),
+            value,
+        });
+    }
+
+    /// Adds a `replace` of `path` with `value`.
+    pub fn replace(mut self, path: impl Into<String>, value: impl Into<Value>) -> PatchOp {
+        self.push(PatchKind::Replace, path.into(), Some(value.into()));
+        self
+    }
+
+    /// Adds an `add` of `value` at `path` (multi-valued: appended).
+    pub fn add(mut self, path: impl Into<String>, value: impl Into<Value>) -> PatchOp {
+        self.push(PatchKind::Add, path.into(), Some(value.into()));
+        self
+    }
+
+    /// Adds a `remove` of `path` (which may select values: `members[value eq "id"]`).
+    pub fn remove(mut self, path: impl Into<String>) -> PatchOp {
+        self.push(PatchKind::Remove, path.into(), None);
+        self
+    }
+
+    /// Sets a user's password (write only; `Debug` of the operation hides it).
+    pub fn set_password(self, password: &Secret<String>) -> PatchOp {
+        self.replace("password", password.expose().as_str())
+    }
+
+    /// Adds the users (or groups) with these ids to a group's members.
+    pub fn add_members<'a>(self, ids: impl IntoIterator<Item = &'a str>) -> PatchOp {
+        let members: Vec<Value> = ids
+            .into_iter()
+            .map(|id| serde_json::json!({ "value": id }))
+            .collect();
+        if members.is_empty() {
+            return self;
+        }
+        self.add("members", members)
+    }
+
+    /// Removes these ids from a group's members, one operation each.
+    pub fn remove_members<'a>(mut self, ids: impl IntoIterator<Item = &'a str>) -> PatchOp {
+        for id in ids {
+            self = self.remove(format!("members[{}]", Filter::eq("value", id)));
+        }
+        self
+    }
+
+    /// Revokes one session of a user (Roster extension).
+    pub fn revoke_session(self, session_id: &str) -> PatchOp {
+        self.remove(format!(
+            "{ROSTER_USER_SCHEMA}:sessions[{}]",
+            Filter::eq("id", session_id)
+        ))
+    }
+
+    /// Revokes every session of a user (Roster extension).
+    pub fn revoke_all_sessions(self) -> PatchOp {
+        self.remove(format!("{ROSTER_USER_SCHEMA}:sessions"))
+    }
+
+    /// The operations that turn `before` into `after`, attribute by attribute: a `replace` for
+    /// each changed or new attribute, a `remove` for each one `after` lacks. Complex
+    /// single-valued attributes (`name`) and extensions are compared one sub-attribute deep
+    /// (`name.givenName`, `urn:…:User:deviceLimit`); multi-valued ones are replaced whole.
+    /// `id`, `meta`, `schemas`, `groups` and the Roster sessions are never part of a diff. A
+    /// password set in `after` is always sent (it is never read back to compare).
+    pub fn diff<T: Resource>(before: &T, after: &T) -> PatchOp {
+        let before = as_object(before);
+        let after = as_object(after);
+        let mut ops = PatchOp::new(Vec::new());
+        diff_objects(&before, &after, "", NOT_DIFFED, &mut ops, true);
+        ops
+    }
+}
+
+fn as_object<T: Serialize>(value: &T) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+fn diff_objects(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+    prefix: &str,
+    skip: &[&str],
+    ops: &mut PatchOp,
+    top: bool,
+) {
+    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let empty = Map::new();
+    for key in keys {
+        if skip.contains(&key.as_str()) {
+            continue;
+        }
+        let path = format!("{prefix}{key}");
+        let (b, a) = (
+            before.get(key).filter(|v| !v.is_null()),
+            after.get(key).filter(|v| !v.is_null()),
+        );
+        if top && key.starts_with("urn:") {
+            // An extension: attribute by attribute (so skipped ones, the sessions, are never
+            // removed with it), whether it is new, changed or gone.
+            let (b, a) = (b.and_then(Value::as_object), a.and_then(Value::as_object));
+            if b.is_some() || a.is_some() {
+                let skip = if key == ROSTER_USER_SCHEMA {
+                    ROSTER_NOT_DIFFED
+                } else {
+                    &[]
+                };
+                let (b, a) = (b.unwrap_or(&empty), a.unwrap_or(&empty));
+                diff_objects(b, a, &format!("{key}:"), skip, ops, false);
+                continue;
+            }
+        }
+        match (b, a) {
+            (None, None) => {}
+            (Some(_), None) => ops.push(PatchKind::Remove, path, None),
+            (Some(Value::Object(b)), Some(Value::Object(a))) if top => {
+                diff_objects(b, a, &format!("{key}."), &[], ops, false);
+            }
+            (b, Some(a)) => {
+                if b != Some(a) || key == "password" {
+                    ops.push(PatchKind::Replace, path, Some(a.clone()));
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for PatchOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PatchOp")
+            .field("operations", &self.operations)
+            .finish()
+    }
+}
+
+impl fmt::Debug for PatchOperation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("PatchOperation");
+        s.field("op", &self.op).field("path", &self.path);
+        let is_password = self
+            .path
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case("password"));
+        match &self.value {
+            Some(_) if is_password => s.field("value", &"<redacted>"),
+            Some(value) => s.field("value", &redacted(value)),
+            None => s.field("value", &None::<()>),
+        };
+        s.finish()
+    }
+}
+
+/// `value` with every `password` member's value replaced by `<redacted>`, for `Debug`.
+pub(crate) fn redacted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if k.eq_ignore_ascii_case("password") {
+                        Value::from("<redacted>")
+                    } else {
+                        redacted(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(values) => Value::Array(values.iter().map(redacted).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{MultiValue, Name, RosterUser, Session, User};
+    use serde_json::json;
+
+    fn alice() -> User {
+        let mut user = User::new("alice");
+        user.id = Some("1".into());
+        user.name = Some(Name {
+            given_name: Some("Alice".into()),
+            family_name: Some("Liddell".into()),
+            ..Name::default()
+        });
+        user.emails = vec![MultiValue::primary_work("alice@example.com")];
+        user.active = Some(true);
+        user
+    }
+
+    fn ops(patch: &PatchOp) -> Value {
+        serde_json::to_value(patch).unwrap()["Operations"].clone()
+    }
+
+    #[test]
+    fn the_same_user_needs_no_patch() {
+        assert!(PatchOp::diff(&alice(), &alice()).is_empty());
+    }
+
+    #[test]
+    fn only_changed_attributes_travel() {
+        let before = alice();
+        let mut after = alice();
+        after.name.as_mut().unwrap().given_name = Some("Alicia".into());
+        after.name.as_mut().unwrap().family_name = None;
+        after.active = Some(false);
+        after.emails.push(MultiValue::new("a@home.example"));
+        after.meta = Some(Default::default()); // never diffed
+        assert_eq!(
+            ops(&PatchOp::diff(&before, &after)),
+            json!([
+                {"op": "replace", "path": "active", "value": false},
+                {"op": "replace", "path": "emails", "value": [
+                    {"value": "alice@example.com", "type": "work", "primary": true},
+                    {"value": "a@home.example"}
+                ]},
+                {"op": "remove", "path": "name.familyName"},
+                {"op": "replace", "path": "name.givenName", "value": "Alicia"}
+            ])
+        );
+    }
+
+    #[test]
+    fn extension_attributes_are_addressed_by_urn_and_sessions_are_left_alone() {
+        let mut before = alice();
+        before.roster = Some(RosterUser {
+            device_limit: Some(3),
+            sessions: vec![Session {
+                id: "s1".into(),
+                ..Session::default()
+            }],
+            ..RosterUser::default()
+        });
+        let mut after = before.clone();
+        let roster = after.roster.as_mut().unwrap();
+        roster.device_limit = None;
+        roster.second_factor = Some("totp".into());
+        roster.sessions.clear();
+        assert_eq!(
+            ops(&PatchOp::diff(&before, &after)),
+            json!([
+                {"op": "remove", "path": format!("{ROSTER_USER_SCHEMA}:deviceLimit")},
+                {"op": "replace", "path": format!("{ROSTER_USER_SCHEMA}:secondFactor"), "value": "totp"}
+            ])
+        );
+
+        let mut fresh = alice();
+        fresh.roster = Some(RosterUser {
+            mfa_enrolled: Some(true),
+            ..RosterUser::default()
+        });
+        assert_eq!(
+            ops(&PatchOp::diff(&alice(), &fresh)),
+            json!([{"op": "replace", "path": format!("{ROSTER_USER_SCHEMA}:mfaEnrolled"), "value": true}])
+        );
+    }
+
+    #[test]
+    fn a_password_is_sent_and_never_shown() {
+        let mut after = alice();
+        after.password = Some(Secret::new("a new long password".into()));
+        let patch = PatchOp::diff(&alice(), &after);
+        assert_eq!(
+            ops(&patch),
+            json!([{"op": "replace", "path": "password", "value": "a new long password"}])
+        );
+        assert!(!format!("{patch:?}").contains("long password"), "{patch:?}");
+        let by_hand = PatchOp::new(vec![]).add("", json!({"password": "hunter2hunter2"}));
+        assert!(!format!("{by_hand:?}").contains("hunter2"), "{by_hand:?}");
+    }
+
+    #[test]
+    fn members_and_sessions_have_their_own_operations() {
+        let patch = PatchOp::new(vec![])
+            .add_members(["u1", "u2"])
+            .remove_members(["u3"])
+            .revoke_session("s\"1");
+        assert_eq!(
+            ops(&patch),
+            json!([
+                {"op": "add", "path": "members", "value": [{"value": "u1"}, {"value": "u2"}]},
+                {"op": "remove", "path": "members[value eq \"u3\"]"},
+                {"op": "remove", "path": format!("{ROSTER_USER_SCHEMA}:sessions[id eq \"s\\\"1\"]")}
+            ])
+        );
+        assert!(PatchOp::new(vec![]).add_members([]).is_empty());
+    }
+}
