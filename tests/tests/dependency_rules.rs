@@ -3,7 +3,8 @@
 //! The layers: roster-core (the domain) knows no IO at all; roster-store knows SQLite but not the
 //! desktop shell or the network; roster-workspace (the use cases shared by the CLI and the
 //! desktop) knows nothing of Tauri; roster-secrets knows the OS keyring and nothing else, and is
-//! the only crate that depends on it directly. Each rule covers the whole normal dependency tree,
+//! the only crate that depends on it directly; likewise roster-mail for lettre and roster-scim
+//! for reqwest. Each rule covers the whole normal dependency tree,
 //! on every target platform, so a crate cannot slip in through another.
 
 use std::path::Path;
@@ -69,6 +70,8 @@ const RULES: &[Rule] = &[
 const KEYRING_CRATES: &[&str] = &["keyring", "dbus-secret-service", "secret-service"];
 /// The SMTP crates only roster-mail may name as dependencies.
 const MAIL_CRATES: &[&str] = &["lettre"];
+/// The HTTP client only roster-scim may name as a dependency.
+const HTTP_CLIENT_CRATES: &[&str] = &["reqwest"];
 
 fn cargo() -> Command {
     // Use the cargo that runs these tests (and its toolchain), not whichever is first on PATH.
@@ -174,6 +177,15 @@ fn only_roster_secrets_knows_the_keyring() {
 #[test]
 fn only_roster_mail_knows_smtp() {
     only_owner_depends_on("roster-mail", MAIL_CRATES, "the others hand it finished mails, so one crate owns SMTP, TLS and logins");
+}
+
+#[test]
+fn only_roster_scim_knows_reqwest() {
+    only_owner_depends_on(
+        "roster-scim",
+        HTTP_CLIENT_CRATES,
+        "the others call its SCIM client, so one crate owns HTTP, TLS, retries and the bearer token",
+    );
 }
 
 /// No workspace member but `owner` names any of `crates` as a direct dependency.
