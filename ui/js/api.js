@@ -137,8 +137,13 @@ export const dropAttribute = (name) => call("drop_attribute", { name });
 
 // ---- Onboarding and the audit log ---------------------------------------------------------------
 
-/** @returns {Promise<{total, onboarded, notOnboarded, disabled, waiting: {bucket, count}[]}>} */
-export const onboardingStats = () => call("onboarding_stats");
+/**
+ * @param {number|null} remindAfterDays  invited users last mailed at least this many days ago are
+ *        due a reminder (null: the workspace default, 7)
+ * @returns {Promise<{total, onboarded, notOnboarded, invited, disabled, waiting: {bucket, count}[],
+ *                    remindAfterDays, reminderDue}>}
+ */
+export const onboardingStats = (remindAfterDays = null) => call("onboarding_stats", { remindAfterDays });
 
 /** @param {{user?, action?, limit?, before?}} query
  *  @returns {Promise<{entries: object[], next: number|null}>} */
@@ -161,6 +166,58 @@ export const mailSetup = (input) => call("mail_setup", { input });
  * reached or refuses. @returns {Promise<{to, server}>}
  */
 export const mailTest = (to) => call("mail_test", { to });
+
+// ---- Mail: how users get a password, templates, the outbox, sending (docs/ipc.md, "Mail") --------
+
+/** @returns {Promise<{resetMethod: "portal_link"|"temporary_password", portalUrl, organisation, expiresDays, alertTo, autoSendOnCreate}>} */
+export const mailOptions = () => call("mail_options");
+
+/**
+ * Changes the options given: null keeps one, "" clears a text (no portal URL: temporary passwords).
+ * @param {{portalUrl?: string|null, organisation?: string|null, expiresDays?: number|null, alertTo?: string|null, autoSendOnCreate?: boolean|null}} input
+ * @returns {Promise<object>} the options, as mailOptions
+ */
+export const mailOptionsSet = (input) => call("mail_options_set", { input });
+
+/** @returns {Promise<{kind, subject, text, html, edited: boolean, placeholders: string[]}[]>} every kind, in a fixed order */
+export const mailTemplates = () => call("mail_templates");
+
+/** @param {{kind, subject, text, html}} input  @returns {Promise<object>} the template, as in mailTemplates */
+export const mailTemplateSave = (input) => call("mail_template_save", { input });
+
+/** Back to Roster's default. @returns {Promise<object>} the default template */
+export const mailTemplateReset = (kind) => call("mail_template_reset", { kind });
+
+/**
+ * The template filled in for `username` (null: a sample user), as it would be sent; nothing is
+ * stored or sent. Fails with `validation` (fields subject, text, html) like saving would.
+ * @returns {Promise<{to, subject, text, html}>}
+ */
+export const mailPreview = (input, username = null) => call("mail_preview", { input, username });
+
+/**
+ * A page of the outbox, newest first, with the count of mails in each state.
+ * @param {{state?: "queued"|"sending"|"sent"|"failed", before?: number, limit?: number}} query
+ * @returns {Promise<{queued, sending, sent, failed, mails: object[], next: number|null}>}
+ */
+export const mailOutbox = (query = {}) => call("mail_outbox", { query });
+
+/**
+ * Queues mails (`kind` activation, password_reset or welcome; `usernames`, or for activation
+ * `allNotOnboarded` / `reminderAfterDays`) and sends everything queued, with progress; mailCancel
+ * stops it (the rest stay queued).
+ * @returns {Promise<{queued: {kind, queued, skipped: {username, code, reason}[]}, sent: object}>} sent as mailRetry's
+ */
+export const mailSendTo = async (input, onProgress) => call("mail_send_to", { input, onProgress: progressChannel(onProgress) });
+
+/**
+ * Failed mails (these ids, or all when null) go back to the queue, then the queue is sent.
+ * @returns {Promise<{sent, failed, queued, cancelled, interrupted, stoppedBy: {field, code, message}|null, failures: object[]}>}
+ */
+export const mailRetry = async (ids, onProgress) => call("mail_retry", { ids, onProgress: progressChannel(onProgress) });
+
+/** Asks the send under way to stop before its next mail. */
+export const mailCancel = () => call("mail_cancel");
 
 // ---- Bulk CSV: plan a file, apply it, results, history, undo (docs/ipc.md, "Bulk CSV") ----------
 

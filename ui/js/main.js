@@ -1,7 +1,8 @@
 // Starts the app: the workspace header, then hash routing between views inside <main id="main">.
 // Routes: #/users (the list, also the default), #/users/new, #/users/<username>/edit,
 // #/onboarding (the Users area's second tab), #/groups, #/groups/<name>, #/roles, #/attributes, #/bulk,
-// #/audit, #/settings/mail (also #/settings: mail is the only settings page so far).
+// #/audit, #/settings/mail (also #/settings), #/settings/mail/templates, #/settings/mail/outbox
+// (the Settings area's tabs).
 // To add a section: a nav link in index.html with data-section, a route below, a view module.
 import { el } from "./dom.js";
 import { announce, clearNotice } from "./notice.js";
@@ -13,10 +14,12 @@ import { startAttributesView } from "./components/attributes-view.js";
 import { startAuditView } from "./components/audit-view.js";
 import { initialBulkState, startBulkView } from "./components/bulk-view.js";
 import { startGroupDetailView, startGroupsView } from "./components/groups-view.js";
+import { startMailOutboxView } from "./components/mail-outbox-view.js";
 import { startMailSettingsView } from "./components/mail-settings-view.js";
+import { startMailTemplatesView } from "./components/mail-templates-view.js";
 import { startOnboardingView } from "./components/onboarding-view.js";
 import { startRolesView } from "./components/roles-view.js";
-import { withUsersTabs } from "./components/tabs.js";
+import { withSettingsTabs, withUsersTabs } from "./components/tabs.js";
 
 const DEFAULT_ROUTE = "#/users";
 
@@ -24,14 +27,16 @@ const ROUTES = [
   { pattern: /^#\/users\/?$/, section: "users", start: usersView },
   { pattern: /^#\/users\/new$/, section: "users", start: () => userFormView("add") },
   { pattern: /^#\/users\/([^/]+)\/edit$/, section: "users", start: (m) => userFormView("edit", decodeURIComponent(m[1])) },
-  { pattern: /^#\/onboarding\/?$/, section: "users", start: () => sectionView("onboarding", startOnboardingView, { tabs: "onboarding" }) },
+  { pattern: /^#\/onboarding\/?$/, section: "users", start: () => sectionView("onboarding", startOnboardingView, { tabs: (v) => withUsersTabs("onboarding", v) }) },
   { pattern: /^#\/groups\/?$/, section: "groups", start: () => sectionView("groups", startGroupsView) },
   { pattern: /^#\/groups\/([^/]+)$/, section: "groups", start: (m) => sectionView("group", startGroupDetailView, { group: decodeURIComponent(m[1]) }) },
   { pattern: /^#\/roles\/?$/, section: "roles", start: () => sectionView("roles", startRolesView) },
   { pattern: /^#\/attributes\/?$/, section: "attributes", start: () => sectionView("attributes", startAttributesView) },
   { pattern: /^#\/bulk\/?$/, section: "bulk", start: () => sectionView("bulk", (root) => startBulkView(root, bulkState)) },
   { pattern: /^#\/audit\/?$/, section: "audit", start: () => sectionView("audit", startAuditView) },
-  { pattern: /^#\/settings(?:\/mail)?\/?$/, section: "settings", start: () => sectionView("settings", startMailSettingsView) },
+  { pattern: /^#\/settings(?:\/mail)?\/?$/, section: "settings", start: () => sectionView("settings", startMailSettingsView, { tabs: (v) => withSettingsTabs("mail", v) }) },
+  { pattern: /^#\/settings\/mail\/templates\/?$/, section: "settings", start: () => sectionView("mail-templates", startMailTemplatesView, { tabs: (v) => withSettingsTabs("mail-templates", v) }) },
+  { pattern: /^#\/settings\/mail\/outbox\/?$/, section: "settings", start: () => sectionView("mail-outbox", startMailOutboxView, { tabs: (v) => withSettingsTabs("mail-outbox", v) }) },
 ];
 
 const main = document.getElementById("main");
@@ -49,10 +54,10 @@ function usersView() {
   return view;
 }
 
-/** A section's view (groups, roles, …) on a fresh root; `tabs` puts it under the Users area's tab strip. */
+/** A section's view (groups, roles, …) on a fresh root; `tabs` wraps it in its area's tab strip. */
 function sectionView(name, start, { tabs, ...data } = {}) {
   const root = el("section", { class: `view view--${name}`, dataset: data });
-  main.replaceChildren(tabs ? withUsersTabs(tabs, root) : root);
+  main.replaceChildren(tabs ? tabs(root) : root);
   const view = start(root);
   view.ready.then(() => { if (!main.contains(document.activeElement)) root.querySelector("h1")?.focus({ preventScroll: true }); });
   return view;

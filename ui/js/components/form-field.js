@@ -8,7 +8,7 @@ import { el } from "../dom.js";
  * @param {string} spec.label
  * @param {string} [spec.hint]
  * @param {boolean} [spec.required]   marks the label and sets `required` (the form is novalidate)
- * @param {"text"|"email"|"tel"|"password"|"date"|"decimal"|"select"} [spec.type]
+ * @param {"text"|"email"|"tel"|"password"|"date"|"decimal"|"select"|"textarea"} [spec.type]
  * @param {{value: string, label: string}[]} [spec.options]  for type "select"
  * @param {object} [spec.attrs]       extra attributes for the control (autocomplete, …)
  * @returns {{root: HTMLElement, control: HTMLInputElement|HTMLSelectElement,
@@ -20,6 +20,8 @@ export function createField({ id, label, hint, required = false, type = "text", 
   const control = type === "select"
     ? el("select", { id, class: "select", required, ...attrs },
       options.map((o) => el("option", { value: o.value, text: o.label })))
+    : type === "textarea"
+    ? el("textarea", { id, class: "input textarea", required, ...attrs })
     : el("input", {
       id,
       class: "input",

@@ -1,13 +1,17 @@
 // Settings → Mail: the SMTP server Roster sends its mails through (host, port, security, login,
-// sender, password) and "Send test mail". The password goes to the OS keyring and nowhere else;
-// the form never shows it, only whether one is stored. Every message about what is wrong comes
-// from the core; errors are told apart by their code, never by their text.
-import { mailSetup, mailShow, mailTest } from "../api.js";
+// sender, password), "Send test mail", and how users get a password (a link to the directory's
+// reset page or a one-time temporary password; the organisation the mails name, how long a link
+// lasts, where bulk results go, whether creating a user sends the activation mail). The password
+// goes to the OS keyring and nowhere else; the form never shows it, only whether one is stored.
+// Every message about what is wrong comes from the core; errors are told apart by their code,
+// never by their text.
+import { mailOptions, mailOptionsSet, mailSetup, mailShow, mailTest } from "../api.js";
 import { el, replaceChildren } from "../dom.js";
 import { announce } from "../notice.js";
 import { ErrorSummary } from "./error-summary.js";
 import { showApiError } from "./form-errors.js";
 import { createField } from "./form-field.js";
+import { remoteSentence } from "./mail-send.js";
 
 /** The security modes the mail crate knows, with the port each usually runs on (the placeholder). */
 const SECURITY = [
@@ -17,15 +21,17 @@ const SECURITY = [
 ];
 const DEFAULT_SECURITY = "starttls";
 
-/** What to check, by the kind of mail server failure (`fields[0].code` of a `remote` error). */
-const REMOTE_ADVICE = {
-  unreachable: "Check the host and port, and that the server is running and reachable from this computer.",
-  timeout: "The server did not answer in time: check the host and port, then try again.",
-  tls: "Check the security setting: the server may expect another one.",
-  auth_failed: "Check the login and the password.",
-  rejected: "Check the from address and the recipient: the server refused them.",
-  invalid_address: "Check the from address and the recipient.",
-};
+/** How users get to a password (MailOptionsView.resetMethod), as the admin reads it. */
+const RESET_METHODS = [
+  {
+    value: "portal_link", label: "A link to your directory's reset page",
+    hint: "Users set their password on the directory's own page; the mail carries the link.",
+  },
+  {
+    value: "temporary_password", label: "A one-time temporary password",
+    hint: "Roster makes a strong password that meets the workspace policy, keeps only its hash, and mails it. Users must change it when they first sign in.",
+  },
+];
 
 /**
  * The port as the shell takes it: null when blank (the usual port of the security chosen), the
@@ -37,13 +43,20 @@ function portValue(text) {
   return /^\d{1,5}$/.test(t) && Number(t) <= 65535 ? Number(t) : 0;
 }
 
+/** Days as the shell takes them: null when blank (keep), the number when it is one, else 0 (the core says why). */
+function daysValue(text) {
+  const t = text.trim();
+  if (t === "") return null;
+  return /^\d{1,9}$/.test(t) ? Number(t) : 0;
+}
+
 /**
  * @param {HTMLElement} root
  * @returns {{ready: Promise<void>, destroy(): void}}
  */
 export function startMailSettingsView(root) {
   const view = new MailSettingsView(root);
-  return { ready: view.load(), destroy: () => {} };
+  return { ready: Promise.all([view.load(), view.options.load()]).then(() => {}), destroy: () => {} };
 }
 
 class MailSettingsView {
@@ -88,13 +101,15 @@ class MailSettingsView {
       el("div", { class: "button-row" }, this.send),
       this.result);
 
+    this.options = new MailOptionsForm({ busy: () => this.busy, setBusy: (b) => this.#setBusy(b) });
+
     replaceChildren(root,
       el("div", { class: "view-header" },
         el("h1", { class: "view-title", tabindex: "-1", text: "Mail settings" }),
         this.state),
       el("p", { class: "view-intro", text: "Roster sends activation, password reset and welcome mails, and bulk import results, through your SMTP server. Its password is kept in the OS keyring, never in the workspace file." }),
       this.keyring,
-      el("div", { class: "settings-forms" }, this.form, this.testForm));
+      el("div", { class: "settings-forms" }, this.form, this.testForm, this.options.form));
   }
 
   async load() {
@@ -192,12 +207,9 @@ class MailSettingsView {
       case "validation":
         showApiError(this.testSummary, new Map([["to", this.to]]), error);
         break;
-      case "remote": {
-        const advice = REMOTE_ADVICE[error.fields[0]?.code];
-        const message = error.message.charAt(0).toUpperCase() + error.message.slice(1);
-        this.testSummary.showMessage(advice ? `${message}. ${advice}` : message);
+      case "remote":
+        this.testSummary.showMessage(remoteSentence(error.message, error.fields[0]?.code));
         break;
-      }
       case "not_configured":
         this.testSummary.showMessage(error.message, [{
           label: "Set up the server", id: "mail-test-setup", note: "Goes to the mail server form above",
@@ -211,7 +223,120 @@ class MailSettingsView {
 
   #setBusy(busy) {
     this.busy = busy;
-    for (const form of [this.form, this.testForm]) form.setAttribute("aria-busy", String(busy));
-    for (const button of [this.save, this.send]) button.setAttribute("aria-disabled", String(busy));
+    for (const form of [this.form, this.testForm, this.options.form]) form.setAttribute("aria-busy", String(busy));
+    for (const button of [this.save, this.send, this.options.save]) button.setAttribute("aria-disabled", String(busy));
+  }
+}
+
+/**
+ * "How users get a password": the reset method (with the reset page's URL template when it is a
+ * link), the organisation the mails name, how many days a link or temporary password lasts, where
+ * bulk import results go, and whether creating a user without a password sends the activation mail.
+ */
+class MailOptionsForm {
+  /** @param {{busy: () => boolean, setBusy: (busy: boolean) => void}} view  the page's one busy flag */
+  constructor(view) {
+    this.view = view;
+    const noAutofill = { autocomplete: "off", spellcheck: "false", autocapitalize: "none" };
+    this.fields = new Map([
+      ["portalUrl", createField({ id: "mail-portal-url", label: "Reset page URL", hint: "{username} and {email} are filled in for each user, like https://login.example.com/reset?user={username}", attrs: noAutofill })],
+      ["organisation", createField({ id: "mail-organisation", label: "Organisation name", hint: "How the mails name you. Blank: the domain of the from address", attrs: { autocomplete: "organization" } })],
+      ["expiresDays", createField({ id: "mail-expires-days", label: "Valid for (days)", hint: "Links and temporary passwords, 1 to 365", attrs: { ...noAutofill, inputmode: "numeric" } })],
+      ["alertTo", createField({ id: "mail-alert-to", label: "Bulk import results go to", type: "email", hint: "Blank: the from address", attrs: noAutofill })],
+    ]);
+    this.fields.get("expiresDays").root.classList.add("field--narrow");
+    this.methods = new Map(RESET_METHODS.map((m) => [m.value, el("input", {
+      id: `mail-reset-${m.value.replace("_", "-")}`, type: "radio", name: "mail-reset-method", value: m.value, class: "choice__input",
+      "aria-describedby": `mail-reset-${m.value}-hint`, on: { change: () => this.#showMethod() },
+    })]));
+    // The URL belongs to the link choice: shown under it (GOV.UK conditional reveal).
+    this.portal = el("div", { id: "mail-portal", class: "choice__reveal" }, this.fields.get("portalUrl").root);
+    this.autoSend = el("input", { id: "mail-auto-send", type: "checkbox", class: "checkbox", "aria-describedby": "hint-mail-auto-send" });
+    this.summary = new ErrorSummary(el("div", { id: "mail-options-errors" }));
+    this.save = el("button", { id: "mail-options-save", type: "submit", class: "button", text: "Save" });
+    this.form = el("form", { id: "mail-options-form", class: "form panel form--wide", novalidate: true, "aria-labelledby": "mail-options-title", on: { submit: (e) => this.#save(e) } },
+      el("h2", { id: "mail-options-title", class: "panel__title", text: "How users get a password" }),
+      el("p", { class: "panel__text", text: "Activation and password reset mails carry either a link to the page where your directory lets users set a password, or a temporary password." }),
+      this.summary.root,
+      el("div", { class: "options-columns" },
+        el("fieldset", { class: "choices" },
+          el("legend", { class: "choices__legend", text: "Reset method" }),
+          RESET_METHODS.map((m) => [
+            el("div", { class: "choice" },
+              this.methods.get(m.value),
+              el("label", { for: this.methods.get(m.value).id, class: "choice__label", text: m.label }),
+              el("p", { id: `mail-reset-${m.value}-hint`, class: "choice__hint", text: m.hint })),
+            m.value === "portal_link" ? this.portal : null,
+          ])),
+        el("div", {},
+          el("div", { class: "field-row" }, this.fields.get("organisation").root, this.fields.get("expiresDays").root),
+          this.fields.get("alertTo").root,
+          el("div", { class: "field field--checkbox" },
+            el("div", { class: "checkbox-label" }, this.autoSend,
+              el("label", { class: "field__label", for: "mail-auto-send", text: "Send the activation mail when a user is created without a password" })),
+            el("p", { id: "hint-mail-auto-send", class: "field__hint field__hint--after", text: "From the Add user form, the command line and bulk import." })))),
+      el("div", { class: "button-row" }, this.save));
+  }
+
+  async load() {
+    this.form.setAttribute("aria-busy", "true");
+    try {
+      this.#fill(await mailOptions());
+    } catch (error) {
+      this.summary.showMessage(error.message);
+    } finally {
+      this.form.setAttribute("aria-busy", "false");
+    }
+  }
+
+  #fill(options) {
+    this.methods.get(options.resetMethod ?? "temporary_password").checked = true;
+    this.fields.get("portalUrl").value = options.portalUrl;
+    this.fields.get("organisation").value = options.organisation;
+    this.fields.get("expiresDays").value = String(options.expiresDays ?? "");
+    this.fields.get("alertTo").value = options.alertTo;
+    this.autoSend.checked = Boolean(options.autoSendOnCreate);
+    this.#showMethod();
+  }
+
+  /** The URL field only matters for the link. */
+  #showMethod() {
+    this.portal.hidden = !this.methods.get("portal_link").checked;
+  }
+
+  #input() {
+    const value = (name) => this.fields.get(name).value;
+    return {
+      // No URL is how the core knows to send temporary passwords.
+      portalUrl: this.methods.get("portal_link").checked ? value("portalUrl") : "",
+      organisation: value("organisation"),
+      expiresDays: daysValue(value("expiresDays")),
+      alertTo: value("alertTo"),
+      autoSendOnCreate: this.autoSend.checked,
+    };
+  }
+
+  async #save(event) {
+    event.preventDefault();
+    if (this.view.busy()) return;
+    this.summary.clear();
+    for (const f of this.fields.values()) f.clearError();
+    this.view.setBusy(true);
+    try {
+      const options = await mailOptionsSet(this.#input());
+      this.#fill(options);
+      announce(options.resetMethod === "portal_link"
+        ? "Saved: mails carry a link to your reset page"
+        : "Saved: mails carry a one-time temporary password");
+    } catch (error) {
+      // A problem with the URL shows it, even if the admin had switched away from the link.
+      if (error.fields?.some((f) => f.field === "portalUrl")) {
+        this.methods.get("portal_link").checked = true;
+        this.#showMethod();
+      }
+      showApiError(this.summary, this.fields, error);
+    } finally {
+      this.view.setBusy(false);
+    }
   }
 }

@@ -1,12 +1,20 @@
-// The tab strip of the Users area: "User List" and "On-Boarding Status" (the labels admins know
-// from other consoles). The tabs are links to routes, styled as tabs, not an ARIA tablist: each
-// one changes the URL and the view, so the current one is marked with aria-current="page".
+// The tab strips of the Users area ("User List" and "On-Boarding Status", the labels admins know
+// from other consoles) and of Settings (the mail server, the mail templates, the outbox). The tabs
+// are links to routes, styled as tabs, not an ARIA tablist: each one changes the URL and the view,
+// so the current one is marked with aria-current="page".
 import { el } from "../dom.js";
 
 /** The Users area's tabs, in order. `id` is the tab's key (also `#tab-<id>`). */
 export const USERS_TABS = Object.freeze([
   { id: "users", label: "User List", href: "#/users" },
   { id: "onboarding", label: "On-Boarding Status", href: "#/onboarding" },
+]);
+
+/** The Settings area's tabs, in order. */
+export const SETTINGS_TABS = Object.freeze([
+  { id: "mail", label: "Mail", href: "#/settings/mail" },
+  { id: "mail-templates", label: "Mail templates", href: "#/settings/mail/templates" },
+  { id: "mail-outbox", label: "Outbox", href: "#/settings/mail/outbox" },
 ]);
 
 /**
@@ -35,4 +43,13 @@ export function tabStrip(tabs, current, label) {
  */
 export function withUsersTabs(current, view) {
   return el("div", { class: "tabbed-area" }, tabStrip(USERS_TABS, current, "Users"), view);
+}
+
+/**
+ * The Settings area: its tab strip above `view`, like withUsersTabs.
+ * @param {"mail"|"mail-templates"|"mail-outbox"} current
+ * @param {HTMLElement} view
+ */
+export function withSettingsTabs(current, view) {
+  return el("div", { class: "tabbed-area" }, tabStrip(SETTINGS_TABS, current, "Settings"), view);
 }
