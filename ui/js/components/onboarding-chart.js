@@ -20,10 +20,10 @@ export function percent(part, whole) {
 
 /**
  * The donut and the numbers beside it.
- * @param {{total: number, onboarded: number, notOnboarded: number, disabled: number}} stats
+ * @param {{total: number, onboarded: number, notOnboarded: number, invited?: number, disabled: number}} stats
  */
 export function onboardingSummary(stats) {
-  const { total, onboarded, notOnboarded, disabled } = stats;
+  const { total, onboarded, notOnboarded, disabled, invited = 0 } = stats;
   const label = total
     ? `Onboarding: ${formatCount(onboarded)} of ${formatCount(total)} users onboarded (${percent(onboarded, total)}), `
       + `${formatCount(notOnboarded)} not onboarded (${percent(notOnboarded, total)})`
@@ -35,6 +35,8 @@ export function onboardingSummary(stats) {
         onboarded, percent(onboarded, total)),
       statRow("not-onboarded", userIcon(false, { decorative: true, className: "legend-icon" }), "Not onboarded",
         notOnboarded, percent(notOnboarded, total), "No password yet, so they cannot sign in"),
+      statRow("invited", el("span", { class: "stat-list__swatch stat-list__swatch--invited", "aria-hidden": "true" }), "Invited",
+        invited, percent(invited, total), "Of those, sent an activation mail"),
       statRow("disabled", el("span", { class: "stat-list__swatch stat-list__swatch--disabled", "aria-hidden": "true" }), "Disabled",
         disabled, percent(disabled, total), "Cannot sign in anywhere, onboarded or not"),
       statRow("total", null, "Total users", total, null)));

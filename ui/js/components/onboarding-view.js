@@ -1,13 +1,16 @@
-// The "On-Boarding Status" tab of the Users area: statistics (onboarded vs not, disabled, how long
-// the not-onboarded have waited), then the users who have not onboarded, longest waiting first,
-// to tick and "Send Activation Mail with Password Reset Link".
+// The "On-Boarding Status" tab of the Users area: statistics (onboarded vs not, invited, disabled,
+// how long the not-onboarded have waited), the invited users due a reminder with "Send reminder",
+// then the users who have not onboarded, longest waiting first, with whether and when they were
+// invited, to tick and "Send Activation Mail with Password Reset Link". Sending shows a progress
+// bar with Cancel, then what happened: sent, failed, still queued, and who was skipped and why.
 // Started on an empty root element; `data-page-size` sets the list's page size (default 50).
-import { applyToUsers, listUsers, onboardingStats } from "../api.js";
+import { listUsers, mailSendTo, onboardingStats } from "../api.js";
 import { el, replaceChildren } from "../dom.js";
 import { formatCount, formatDate, formatDateTime } from "../format.js";
 import { announce } from "../notice.js";
 import { ErrorSummary } from "./error-summary.js";
 import { userIcon } from "./icons.js";
+import { SendProgress, sendLine, sendResult, showResult } from "./mail-send.js";
 import { onboardingSummary, waitingTable } from "./onboarding-chart.js";
 import { KeysetPager, RowSelection, emptyRow, tableShell } from "./table.js";
 
@@ -24,6 +27,15 @@ export function waitedFor(createdAt, now = Date.now()) {
   if (!(days >= 1)) return "under 1 day";
   return days === 1 ? "1 day" : `${formatCount(days)} days`;
 }
+
+/** When something happened, in days: "today", "1 day ago", "3 days ago". */
+export function daysAgo(at, now = Date.now()) {
+  const days = Math.floor((now - new Date(at).getTime()) / DAY_MS);
+  if (!(days >= 1)) return "today";
+  return days === 1 ? "1 day ago" : `${formatCount(days)} days ago`;
+}
+
+const users = (n) => `${formatCount(n)} ${n === 1 ? "user" : "users"}`;
 
 /**
  * @param {HTMLElement} root
@@ -52,6 +64,9 @@ class OnboardingView {
       ACTIONS.map(([value, label]) => el("option", { value, text: label })));
     this.apply = el("button", { id: "onboarding-apply", type: "button", class: "button", text: "Apply", on: { click: () => this.#apply() } });
     this.selectedText = el("p", { id: "onboarding-selected", class: "selection-count", "aria-live": "polite" });
+    this.reminder = el("section", { id: "onboarding-reminder", class: "panel reminder", "aria-labelledby": "onboarding-reminder-title", hidden: true });
+    this.progress = new SendProgress("onboarding-progress");
+    this.result = el("div", { id: "onboarding-result-slot" });
 
     this.columns = [
       { label: "Select", key: "select", cell: this.selection.headerCell },
@@ -59,6 +74,7 @@ class OnboardingView {
       { label: "Username", key: "username" },
       { label: "Name", key: "name" },
       { label: "Status", key: "status" },
+      { label: "Invitation", key: "invitation" },
       { label: "Created", key: "createdAt" },
       { label: "Waiting", key: "waiting" },
     ];
@@ -66,11 +82,14 @@ class OnboardingView {
 
     replaceChildren(root,
       el("h1", { class: "view-title", tabindex: "-1", text: "On-Boarding Status" }),
-      el("p", { class: "view-intro", text: "Users who have not set a password yet cannot sign in. Send them an activation mail with a link to set one." }),
+      el("p", { class: "view-intro", text: "Users who have not set a password yet cannot sign in. Send them an activation mail with a link to set one, or a temporary password (Settings → Mail says which)." }),
       this.statsBox,
+      this.reminder,
       el("section", { class: "panel", "aria-labelledby": "not-onboarded-title" },
         el("h2", { id: "not-onboarded-title", class: "panel__title", text: "Not onboarded, longest waiting first" }),
         this.summary.root,
+        this.progress.root,
+        this.result,
         el("div", { class: "toolbar toolbar--actions" },
           el("div", { class: "toolbar__item" },
             el("label", { class: "toolbar__label", for: "onboarding-action", text: "Select Action" }),
@@ -101,6 +120,7 @@ class OnboardingView {
           onboardingSummary(this.stats)),
         el("section", { class: "panel panel--chart" },
           waitingTable(this.stats.waiting)));
+      this.#renderReminder();
     } catch (error) {
       replaceChildren(this.statsBox, el("div", { class: "banner banner--error", role: "alert" }, el("p", { text: error.message })));
     } finally {
@@ -138,16 +158,35 @@ class OnboardingView {
     }
   }
 
+  /** The invited users due a reminder, and the button that sends it to them. */
+  #renderReminder() {
+    const { invited = 0, reminderDue = 0, remindAfterDays = 7 } = this.stats ?? {};
+    const waiting = `waiting over ${formatCount(remindAfterDays)} ${remindAfterDays === 1 ? "day" : "days"}`;
+    this.reminder.hidden = invited === 0;
+    this.reminder.classList.toggle("reminder--due", reminderDue > 0);
+    replaceChildren(this.reminder,
+      el("h2", { id: "onboarding-reminder-title", class: "panel__title", text: "Reminders" }),
+      el("p", { id: "onboarding-reminder-text", class: `reminder__text${reminderDue ? " strong" : ""}`, dataset: { due: String(reminderDue) } },
+        reminderDue
+          ? `${formatCount(reminderDue)} invited ${reminderDue === 1 ? "user is" : "users are"} due a reminder (${waiting} since their last mail)`
+          : `No invited user is due a reminder: none has been ${waiting} since their last mail.`),
+      reminderDue
+        ? el("button", { id: "onboarding-remind", type: "button", class: "button", text: "Send reminder", on: { click: () => this.#remind() } })
+        : null);
+    this.reminder.querySelector("#onboarding-remind")?.setAttribute("aria-disabled", String(this.busy));
+  }
+
   #row(user, now) {
     const name = [user.firstName, user.lastName].filter(Boolean).join(" ");
     const active = user.status === "active";
-    return el("tr", { dataset: { username: user.username } },
+    return el("tr", { dataset: { username: user.username, invited: String(Boolean(user.invitedAt)) } },
       el("td", { class: "cell-select" }, this.selection.checkbox(user.username, user.username)),
       el("td", { class: "cell-email" },
         el("span", { class: "email" }, userIcon(false), el("span", { class: "email__text", title: user.email, text: user.email }))),
       el("td", {}, el("a", { class: "user-link", href: `#/users/${encodeURIComponent(user.username)}/edit`, text: user.username })),
       el("td", { text: name }),
       el("td", {}, el("span", { class: `badge badge--${active ? "active" : "disabled"}`, text: active ? "Active" : "Disabled" })),
+      el("td", { class: "cell-invitation" }, invitation(user, now)),
       el("td", {}, el("time", { datetime: user.createdAt, title: formatDateTime(user.createdAt), text: formatDate(user.createdAt) })),
       el("td", { class: "cell-waiting", text: waitedFor(user.createdAt, now) }));
   }
@@ -156,24 +195,76 @@ class OnboardingView {
     this.selectedText.textContent = count === 0 ? "No users selected" : `${formatCount(count)} ${count === 1 ? "user" : "users"} selected`;
   }
 
-  /** Runs the chosen action on the ticked users; the core's message says what happened or why not. */
+  /** Sends the chosen mail to the ticked users, with progress; then what happened, and the list again. */
   async #apply() {
+    const usernames = this.selection.keys;
+    await this.#send(`Sending activation mails to ${users(usernames.length)}`, { kind: this.action.value === "send_activation_mail" ? "activation" : this.action.value, usernames });
+  }
+
+  /** The activation mail again to the invited users due a reminder. */
+  async #remind() {
+    await this.#send("Sending reminders", { kind: "activation", reminderAfterDays: this.stats?.remindAfterDays ?? 7 });
+  }
+
+  async #send(what, input) {
     if (this.busy) return;
-    this.busy = true;
-    this.apply.setAttribute("aria-disabled", "true");
+    this.#setBusy(true);
     this.summary.clear();
+    replaceChildren(this.result);
+    let panel = null;
     try {
-      const result = await applyToUsers(this.selection.keys, { kind: this.action.value });
-      announce(result.message);
+      const done = await this.progress.run(what, (onProgress) => mailSendTo(input, onProgress));
+      const { queued, sent } = done;
+      const title = queued.queued || sent.sent
+        ? `${sendLine(sent, "activation mail")}${queued.skipped.length ? `; ${users(queued.skipped.length)} skipped` : ""}`
+        : `No activation mail was queued: ${users(queued.skipped.length)} skipped`;
+      announce(title);
+      panel = sendResult({ id: "onboarding-result", title, sent, skipped: queued.skipped });
       this.selection.clear();
       this.pager.restart();
-      await Promise.all([this.#loadStats(), this.#loadList()]);
     } catch (error) {
-      // not_configured until mail is set up: the core's sentence says so and what to do.
-      this.summary.showMessage(error.message);
+      this.#showError(error);
     } finally {
-      this.busy = false;
-      this.apply.removeAttribute("aria-disabled");
+      this.#setBusy(false);
+    }
+    await Promise.all([this.#loadStats(), this.#loadList()]);
+    if (panel && this.root.isConnected) showResult(this.result, panel);
+  }
+
+  /** Why nothing was sent: mail not set up (with the way there), no user ticked, …: the core's words. */
+  #showError(error) {
+    if (error.code === "not_configured") {
+      this.summary.showMessage(error.message, [{
+        label: "Set up mail", id: "onboarding-setup-mail", note: "Opens Settings → Mail",
+        onClick: () => { location.hash = "#/settings/mail"; },
+      }]);
+    } else if (error.code === "validation" && error.fields?.length) {
+      // "Name at least one user": about the ticks, which have no field of their own.
+      this.summary.showMessage(error.fields.map((f) => f.message).join(". "));
+    } else {
+      this.summary.showMessage(error.message);
     }
   }
+
+  #setBusy(busy) {
+    this.busy = busy;
+    this.apply.setAttribute("aria-disabled", String(busy));
+    this.action.disabled = busy;
+    this.reminder.querySelector("#onboarding-remind")?.setAttribute("aria-disabled", String(busy));
+  }
+}
+
+/** "Invited 3 days ago", and "reminded today" when a reminder went since; "Not invited yet" otherwise. */
+function invitation(user, now) {
+  if (!user.invitedAt) return el("span", { class: "muted", text: "Not invited yet" });
+  const reminded = user.lastInvitedAt && user.lastInvitedAt !== user.invitedAt;
+  return [
+    el("span", { class: "invitation" },
+      el("span", { class: "badge badge--invited", text: "Invited" }),
+      el("time", { datetime: user.invitedAt, title: formatDateTime(user.invitedAt), text: ` ${daysAgo(user.invitedAt, now)}` })),
+    reminded
+      ? el("span", { class: "invitation__reminded" }, "Reminded ",
+        el("time", { datetime: user.lastInvitedAt, title: formatDateTime(user.lastInvitedAt), text: daysAgo(user.lastInvitedAt, now) }))
+      : null,
+  ];
 }

@@ -2,13 +2,14 @@
 // Actions that need input or are destructive open the action dialog; Disable and Enable run at
 // once (they can be undone from the notice). Every message shown is the core's.
 import {
-  changeRoles, deleteUser, expirePassword, getUser, listRoles, setDeviceLimit, setSecondFactor, userAction,
+  changeRoles, deleteUser, expirePassword, getUser, listRoles, mailOptions, setDeviceLimit, setSecondFactor, userAction,
 } from "../api.js";
 import { el } from "../dom.js";
 import { formatDate } from "../format.js";
 import { ensureWorkspace } from "../workspace.js";
 import { openDialog } from "./action-dialog.js";
 import { openUserGroupsDialog } from "./user-groups-dialog.js";
+import { OUTBOX_ROUTE } from "./mail-send.js";
 import { openUserSessionsDialog } from "./user-sessions-dialog.js";
 
 /** The second-factor methods, as the core names them, with the labels admins read. */
@@ -64,14 +65,7 @@ export function runUserAction(action, user, ctx) {
     "expire-password": () => expiryDialog(user, ctx),
     "device-limit": () => deviceLimitDialog(user, ctx),
     "sessions": () => openUserSessionsDialog(user, ctx),
-    "reset-password": () => confirmDialog(user, ctx, {
-      title: `Send a password reset mail to ${user.username}?`,
-      paragraphs: [
-        `Roster mails ${user.email} a link to set a new password. Their current password keeps working until they do.`,
-      ],
-      submitLabel: "Send reset mail",
-      run: () => userAction(user.username, "reset_password"),
-    }),
+    "reset-password": () => resetPasswordDialog(user, ctx),
     "reset-mfa": () => confirmDialog(user, ctx, {
       title: `Reset the MFA of ${user.username}?`,
       paragraphs: [
@@ -141,6 +135,48 @@ function confirmDialog(user, ctx, { title, paragraphs, submitLabel, danger = fal
     },
   });
   if (danger) dialog.cancel.focus();
+  return dialog;
+}
+
+/**
+ * "Password Reset": sends the reset mail now. What the mail carries (a link to the directory's
+ * reset page, or a temporary password that replaces the current one at once) is a workspace
+ * setting: the dialog opens at once and says which as soon as it knows. When mail is not set up,
+ * or the server cannot take the mail (it then waits in the outbox), the core says so and the
+ * dialog offers the way to fix it.
+ */
+function resetPasswordDialog(user, ctx) {
+  const what = el("p", { id: "reset-password-what", text: `Roster mails ${user.email} a password reset now.` });
+  const dialog = openDialog({
+    title: `Send a password reset mail to ${user.username}?`,
+    body: what,
+    submitLabel: "Send reset mail",
+    returnFocus: ctx.returnFocus,
+    onSubmit: async (d) => {
+      let failure = null;
+      const result = await d.run(() => userAction(user.username, "reset_password").catch((error) => {
+        failure = error;
+        throw error;
+      }));
+      if (result) {
+        finish(d, ctx, user, result);
+        return;
+      }
+      if (d.closed || !failure) return;
+      const go = (label, id, note, hash) => ({ label, id, note, onClick: () => { d.close(); location.hash = hash; } });
+      if (failure.code === "not_configured") {
+        d.summary.showMessage(failure.message, [go("Set up mail", "reset-setup-mail", "Opens Settings → Mail", "#/settings/mail")]);
+      } else if (failure.code === "remote") {
+        d.summary.showMessage(failure.message, [go("Open the Outbox", "reset-outbox", "Where the mail waits, to retry", OUTBOX_ROUTE)]);
+      }
+    },
+  });
+  mailOptions().then((options) => {
+    if (dialog.closed) return;
+    what.textContent = options.resetMethod === "portal_link"
+      ? `Roster mails ${user.email} a link to your reset page, where they choose a new password. Their current password keeps working until they do.`
+      : `Roster mails ${user.email} a one-time temporary password. It replaces their current password at once, and they must choose a new one when they first sign in.`;
+  }).catch(() => {});
   return dialog;
 }
 
