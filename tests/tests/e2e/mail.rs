@@ -1,6 +1,8 @@
-//! Settings → Mail: the mail server form (the error summary for an empty form, saving a server
-//! without a login) and "Send test mail" into a real SMTP sink (aiosmtpd from scripts/setup,
-//! writing a Maildir). The CLI checks what was saved.
+//! Mail in the window, against a real SMTP sink (aiosmtpd from scripts/setup, writing a
+//! Maildir): Settings → Mail (the mail server form, its error summary, "Send test mail", how users
+//! get a password), activation mails from the On-Boarding Status tab with progress and their
+//! result, the Outbox, and the template editor with its live preview. The CLI checks what was
+//! saved.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -33,11 +35,12 @@ struct Sink {
 
 impl Sink {
     fn start() -> Sink {
+        Sink::start_on(free_port())
+    }
+
+    /// A sink on `port` (one a test picked earlier, when nothing listened there yet).
+    fn start_on(port: u16) -> Sink {
         let dir = tempfile::tempdir().expect("a temporary folder for the Maildir");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
         let child = Command::new(python())
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(dir.path().join("maildir"))
@@ -72,6 +75,43 @@ impl Drop for Sink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A loopback port nobody listens on (bound, then freed).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port").port()
+}
+
+/// Waits (up to 10 s) until the sink holds `n` mails, and returns them.
+fn wait_for_mails(sink: &Sink, n: usize) -> Vec<String> {
+    let started = Instant::now();
+    while sink.messages().len() < n && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A moment more: a mail too many would arrive now.
+    std::thread::sleep(Duration::from_millis(300));
+    sink.messages()
+}
+
+/// Settings → Mail: saves a server without a login at 127.0.0.1:`port`, sending from roster@example.com.
+fn set_up_mail(app: &Desktop, port: u16) {
+    app.click(r##"#nav a[data-section="settings"]"##);
+    app.wait_for(r#"#mail-form[aria-busy="false"]"#);
+    app.fill("#mail-host", "127.0.0.1");
+    choose(app, "#mail-security", "none");
+    app.fill("#mail-port", &port.to_string());
+    app.fill("#mail-from", "roster@example.com");
+    app.click("#mail-save");
+    app.wait_for_text("#mail-state", &format!("Sending through 127.0.0.1:{port}"));
+}
+
+/// The Users area's On-Boarding Status tab, its list loaded.
+fn open_onboarding(app: &Desktop) {
+    app.click(r##"#nav a[data-section="users"]"##);
+    app.click("#tab-onboarding");
+    app.wait_for("#tab-onboarding[aria-current=\"page\"]");
+    app.wait_for("#stat-total");
+    app.wait_until("the onboarding list to finish loading", |d| d.exists(r#"#onboarding-table[aria-busy="false"]"#));
 }
 
 /// Picks an option of a <select> as the keyboard or mouse would: the page sees `change`.
@@ -148,4 +188,186 @@ fn mail_settings_save_a_server_and_send_a_test_mail() {
     let got = sink.messages();
     assert_eq!(got.len(), 1, "exactly one mail arrived");
     assert!(got[0].contains("Subject: Roster test mail") && got[0].contains("To: admin@example.com"), "{}", got[0]);
+}
+
+#[test]
+fn onboarding_sends_activation_mails_to_two_users_who_then_show_as_invited() {
+    let sink = Sink::start();
+    let workspace = TempWorkspace::new();
+    let cli = workspace.cli();
+    cli.add_user_named("ann", "ann@example.com", "Ann", "Archer");
+    cli.add_user_named("ben", "ben@example.com", "Ben", "Baker");
+    cli.add_user_named("cid", "cid@example.com", "Cid", "Cole");
+    let app = Desktop::launch(test_name!(), workspace.path());
+
+    // Settings → Mail: the server, then how users get a password.
+    set_up_mail(&app, sink.port);
+    app.wait_for(r#"#mail-options-form[aria-busy="false"]"#);
+    assert_eq!(
+        app.js("return document.querySelector('#mail-reset-temporary-password').checked;", vec![]),
+        json!(true),
+        "temporary passwords when no reset page is set"
+    );
+    assert!(!app.is_displayed("#mail-portal-url"), "the URL field belongs to the link choice");
+    app.click("#mail-reset-portal-link");
+    app.wait_for("#mail-portal-url");
+    app.fill("#mail-portal-url", "login.example.com/reset");
+    app.fill("#mail-organisation", "Acme Ltd");
+    app.click("#mail-options-save");
+    app.wait_for("#mail-options-errors");
+    app.wait_until("the summary to take focus", |d| d.focused_id().as_deref() == Some("mail-options-errors"));
+    assert_eq!(app.attr_all("#mail-options-errors a[data-target]", "href"), ["#mail-portal-url"], "the core's problem, linked to its field");
+    app.screenshot("options-error");
+    app.click("#mail-reset-temporary-password");
+    app.wait_for_gone("#mail-portal-url");
+    app.click("#mail-options-save");
+    app.wait_for_text("#notice", "Saved: mails carry a one-time temporary password");
+    app.wait_for_gone("#mail-options-errors");
+    let options = cli.json(["mail", "options"]);
+    assert_eq!((options["resetMethod"].as_str(), options["organisation"].as_str()), (Some("temporary_password"), Some("Acme Ltd")), "{options}");
+    app.screenshot("settings");
+
+    // On-Boarding Status: tick two users who have not onboarded, send them the activation mail.
+    open_onboarding(&app);
+    assert_eq!(app.attr_all(r#"#onboarding-table tr[data-invited="true"]"#, "data-username"), Vec::<String>::new(), "nobody is invited yet");
+    assert_eq!(app.text(r#"tr[data-username="ann"] .cell-invitation"#), "Not invited yet");
+    app.click(r#"tr[data-username="ann"] .row-select"#);
+    app.click(r#"tr[data-username="cid"] .row-select"#);
+    app.wait_for_text("#onboarding-selected", "2 users selected");
+    app.click("#onboarding-apply");
+    let title = app.wait_for_text("#onboarding-result-title", "Sent 2 activation mails");
+    assert!(!title.contains("failed") && !title.contains("queued") && !title.contains("skipped"), "{title}");
+    app.wait_until("the result to take focus", |d| d.focused_id().as_deref() == Some("onboarding-result-title"));
+    assert!(!app.is_displayed("#onboarding-progress"), "the progress panel goes when the sending is done");
+    assert_eq!(app.attr("#send-sent", "data-value").as_deref(), Some("2"));
+    assert_eq!(app.attr("#send-failed", "data-value").as_deref(), Some("0"));
+
+    // They show as invited, the others not; the statistics count them.
+    app.wait_until("ann and cid to show as invited", |d| {
+        d.attr_all(r#"#onboarding-table tr[data-invited="true"]"#, "data-username") == ["ann", "cid"]
+    });
+    assert!(app.text(r#"tr[data-username="ann"] .cell-invitation"#).starts_with("Invited today"), "the invitation says when");
+    assert_eq!(app.text(r#"tr[data-username="ben"] .cell-invitation"#), "Not invited yet");
+    app.wait_for_text("#stat-invited", "2");
+    app.wait_for_text("#onboarding-reminder-text", "No invited user is due a reminder");
+    assert_eq!(cli.json(["stats", "onboarding"])["invited"], 2, "the CLI sees the same invitations");
+    app.js("document.querySelector('#onboarding-result').scrollIntoView({ block: 'start' });", vec![]);
+    app.screenshot("sent");
+
+    // Exactly two mails reached the sink, one to each, with a temporary password.
+    let got = wait_for_mails(&sink, 2);
+    assert_eq!(got.len(), 2, "exactly two mails arrived: {got:#?}");
+    let mut to: Vec<&str> = got.iter().filter_map(|m| m.lines().find_map(|l| l.strip_prefix("To: "))).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["ann@example.com", "cid@example.com"]);
+    for mail in &got {
+        assert!(mail.contains("Subject: Set up your Acme Ltd account"), "the organisation is named: {mail}");
+        assert!(mail.contains("Your temporary password:"), "{mail}");
+    }
+
+    // The Outbox (Settings) lists them as sent.
+    app.click(r##"#nav a[data-section="settings"]"##);
+    app.click("#tab-mail-outbox");
+    app.wait_for("#tab-mail-outbox[aria-current=\"page\"]");
+    app.wait_until("the outbox to load", |d| d.exists(r#"#outbox-table[aria-busy="false"]"#));
+    assert_eq!(app.text("#outbox-count-sent"), "2");
+    assert_eq!(app.text("#outbox-count-failed"), "0");
+    assert_eq!(app.attr_all(r#"#outbox-table tr[data-state="sent"]"#, "data-kind"), ["activation", "activation"]);
+    assert_eq!(app.attr("#outbox-retry", "aria-disabled").as_deref(), Some("true"), "nothing to retry or send");
+    app.screenshot("outbox");
+}
+
+#[test]
+fn queued_mails_wait_for_a_server_that_is_down_then_go_from_the_outbox() {
+    let workspace = TempWorkspace::new();
+    let cli = workspace.cli();
+    cli.add_user_named("ann", "ann@example.com", "Ann", "Archer");
+    cli.add_user_named("ben", "ben@example.com", "Ben", "Baker");
+    let port = free_port();
+    let app = Desktop::launch(test_name!(), workspace.path());
+    set_up_mail(&app, port);
+
+    // Nothing listens on the port yet: the mails stay queued and the result says why.
+    open_onboarding(&app);
+    app.click("#onboarding-select-all");
+    app.wait_for_text("#onboarding-selected", "2 users selected");
+    app.click("#onboarding-apply");
+    app.wait_for_text("#onboarding-result-title", "No activation mail was sent; 2 still queued");
+    let result = app.text("#onboarding-result");
+    assert!(result.contains("The sending stopped") && result.contains(&format!("127.0.0.1:{port}")), "the server and the reason: {result}");
+    assert!(result.contains("Check the host and port"), "what to check: {result}");
+    assert_eq!(app.attr_all(r#"#onboarding-table tr[data-invited="true"]"#, "data-username"), Vec::<String>::new(), "no mail went, so nobody is invited");
+    app.screenshot("down");
+
+    // The Outbox keeps them queued; once the server is up, Send queued sends them.
+    app.click("#onboarding-result a[href=\"#/settings/mail/outbox\"]");
+    app.wait_for("#tab-mail-outbox[aria-current=\"page\"]");
+    app.wait_until("the outbox to load", |d| d.exists(r#"#outbox-table[aria-busy="false"]"#));
+    assert_eq!(app.text("#outbox-count-queued"), "2");
+    assert_eq!(app.text("#outbox-retry"), "Send queued");
+    let sink = Sink::start_on(port);
+    app.click("#outbox-retry");
+    app.wait_for_text("#outbox-result-title", "Sent 2 mails");
+    app.wait_for_text("#outbox-count-sent", "2");
+    assert_eq!(app.text("#outbox-count-queued"), "0");
+    assert_eq!(wait_for_mails(&sink, 2).len(), 2, "each queued mail went once");
+    assert_eq!(cli.json(["stats", "onboarding"])["invited"], 2);
+    app.screenshot("sent");
+}
+
+#[test]
+fn a_template_with_a_typo_is_named_then_fixed_previewed_and_saved() {
+    let workspace = TempWorkspace::new();
+    let app = Desktop::launch(test_name!(), workspace.path());
+    app.click(r##"#nav a[data-section="settings"]"##);
+    app.click("#tab-mail-templates");
+    app.wait_for("#tab-mail-templates[aria-current=\"page\"]");
+    app.wait_for(r#"#template-form[aria-busy="false"]"#);
+    app.wait_for_text("#preview-subject", "Set up your");
+    choose(&app, "#template-kind", "welcome");
+    app.wait_for_text("#template-form-title", "Welcome mail");
+    app.wait_for_text("#preview-subject", "Welcome to");
+    assert_eq!(app.text("#template-state"), "Roster's default");
+    assert!(app.exists(r#"#template-placeholders [data-placeholder="first_name"]"#), "the mail's placeholders are listed");
+    assert!(!app.exists(r#"#template-placeholders [data-placeholder="link"]"#), "only the ones this mail may use");
+
+    // A typo: the preview waits, Save names the problem in the summary, linked to the field.
+    app.fill("#template-subject", "Welcome aboard, {frist_name}");
+    app.wait_for_text("#template-preview-status", "{frist_name} is not a placeholder");
+    assert_eq!(app.text("#template-state"), "Changes not saved");
+    app.click("#template-save");
+    let summary = app.wait_for_text("#template-errors", "{frist_name} is not a placeholder of this mail");
+    assert!(summary.contains("There is a problem"), "{summary}");
+    app.wait_until("the summary to take focus", |d| d.focused_id().as_deref() == Some("template-errors"));
+    assert_eq!(app.attr_all("#template-errors a[data-target]", "href"), ["#template-subject"]);
+    assert_eq!(app.attr("#template-subject", "aria-invalid").as_deref(), Some("true"));
+    app.screenshot("typo");
+    app.click(r##"#template-errors a[href="#template-subject"]"##);
+    app.wait_until("the link to move focus to the subject", |d| d.focused_id().as_deref() == Some("template-subject"));
+
+    // Fixed, with a placeholder inserted from the list: the preview follows as you type.
+    app.fill("#template-subject", "Welcome aboard, ");
+    app.click(r#"#template-placeholders [data-placeholder="first_name"]"#);
+    assert_eq!(app.value("#template-subject"), "Welcome aboard, {first_name}", "inserted where the cursor was");
+    app.wait_for_text("#preview-subject", "Welcome aboard, Ann");
+    app.wait_for_gone("#template-preview-status .banner");
+    let srcdoc = app.attr("#preview-html", "srcdoc").unwrap_or_default();
+    assert!(srcdoc.contains("<strong>ann.example</strong>"), "the HTML part, filled in: {srcdoc}");
+    assert_eq!(app.attr("#preview-html", "sandbox").as_deref(), Some(""), "the HTML runs nothing");
+    assert!(app.text("#preview-text").contains("You sign in as ann.example"));
+    app.click("#template-save");
+    app.wait_for_text("#notice", "Saved the welcome mail template");
+    app.wait_for_gone("#template-errors");
+    app.wait_for_text("#template-state", "Edited");
+    let shown = workspace.cli().json(["mail", "template", "show", "welcome"]);
+    assert_eq!(shown["subject"], "Welcome aboard, {first_name}", "the CLI sees the saved template: {shown}");
+    app.screenshot("saved");
+
+    // Reset to default, after a question.
+    app.click("#template-reset");
+    app.wait_for("#action-dialog");
+    app.click("#action-submit");
+    app.wait_for_gone("#action-dialog");
+    app.wait_for_text("#template-state", "Roster's default");
+    assert_eq!(app.value("#template-subject"), "Welcome to {organisation}");
 }

@@ -122,10 +122,11 @@ fn onboarding_statistics_show_the_right_numbers() {
     let chosen = app.js("return document.querySelector('#onboarding-action').selectedOptions[0].textContent;", vec![]);
     assert_eq!(chosen, "Send Activation Mail with Password Reset Link", "the action has the label admins know");
     app.click("#onboarding-apply");
-    let message = app.wait_for_text("#onboarding-errors", "Mail is not configured");
-    assert!(message.contains("activation mails to 2 users"), "the message says what could not be done: {message:?}");
+    let message = app.wait_for_text("#onboarding-errors", "Mail is not set up");
+    assert!(message.contains("Settings → Mail"), "the message says where to set it up: {message:?}");
     app.wait_until("the error summary to take focus", |d| d.focused_id().as_deref() == Some("onboarding-errors"));
     assert_eq!(app.attr("#onboarding-errors", "role").as_deref(), Some("alert"));
+    assert_eq!(app.text("#onboarding-setup-mail"), "Set up mail", "and offers the way there");
     assert_eq!(cli.json(["stats", "onboarding"])["notOnboarded"], 4, "nothing changed");
 }
 
