@@ -263,7 +263,8 @@ pub fn mail_outbox(desktop: State<'_, Desktop>, query: OutboxQuery) -> Result<Ou
 }
 
 /// Queues `input`'s mails and sends everything queued, progress on `onProgress`; `mail_cancel`
-/// stops it before the next mail (the rest stay queued).
+/// stops it before the next mail (the rest stay queued). Long work runs one at a time behind the
+/// workspace's lock, so the mail commands use the bulk session's progress and cancel flag.
 #[tauri::command(async)]
 pub fn mail_send_to(
     desktop: State<'_, Desktop>,
