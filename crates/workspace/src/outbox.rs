@@ -252,7 +252,7 @@ impl Workspace {
         let mut skipped = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for u in users {
-            if !seen.insert(u.id.clone()) {
+            if !seen.insert(u.id) {
                 continue;
             }
             let skip = |code, reason: String| MailSkipView { username: u.username.to_string(), code, reason };
@@ -272,8 +272,7 @@ impl Workspace {
                 queued.push(u);
             }
         }
-        let reminders = r.invitations_of(&queued.iter().map(|u| u.id.clone()).collect::<Vec<_>>())?;
-        drop(r);
+        let reminders = r.invitations_of(&queued.iter().map(|u| u.id).collect::<Vec<_>>())?;
         let actor = self.actor.clone();
         let n = queued.len() as u64;
         self.store.write(|w| {
@@ -330,6 +329,27 @@ impl Workspace {
         }
     }
 
+    /// The lock one sending run holds (`<workspace>.mail-lock` beside the workspace file);
+    /// `conflict` while another process holds it.
+    fn sender_lock(&self) -> Result<std::fs::File, Error> {
+        let mut path = self.store.path().as_os_str().to_owned();
+        path.push(".mail-lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::new(ErrorCode::Internal, format!("Cannot open {}: {e}", std::path::Path::new(&path).display())))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
+                ErrorCode::Conflict,
+                "Another Roster (a window or the CLI) is sending this workspace's mail: the mails stay queued; send again when it has finished",
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::new(ErrorCode::Internal, format!("Cannot lock {}: {e}", std::path::Path::new(&path).display()))),
+        }
+    }
+
     /// Whether a mail server is set up.
     pub(crate) fn mail_configured(&self) -> Result<bool, Error> {
         Ok(self.store.reader().setting("mail.host")?.is_some_and(|h| !h.is_empty()))
@@ -369,6 +389,10 @@ impl Workspace {
     /// Sends the queued mails with seqs in `seqs` (see [`Workspace::mail_send`]).
     pub(crate) fn send_queued(&mut self, concurrency: usize, seqs: std::ops::RangeInclusive<i64>, progress: &dyn Progress) -> Result<MailSendView, Error> {
         let postman = self.postman()?;
+        // One sender per workspace at a time (window and CLI alike): while this lock is held no
+        // other run has mails in flight, so rows left in `sending` are a stopped run's. The OS
+        // releases it when the process ends, however it ends.
+        let _sender = self.sender_lock()?;
         let now = self.clock.now();
         let interrupted = self.store.write(|w| {
             w.interrupt_mails(
@@ -384,7 +408,9 @@ impl Workspace {
         progress.phase("sending mails");
         progress.update(0, total);
         let concurrency = concurrency.clamp(1, roster_mail::Postman::MAX_CONNECTIONS);
-        let chunk = concurrency * 4;
+        // Claimed mails a killed run never tried are failed as interrupted with the rest, so a
+        // chunk is kept small: twice the mails in flight.
+        let chunk = concurrency * 2;
         let mut view = MailSendView { sent: 0, failed: 0, queued: 0, cancelled: false, interrupted, stopped_by: None, failures: Vec::new() };
         let mut done = 0u64;
         loop {

@@ -156,7 +156,7 @@ impl Workspace {
         let query = parse_query(q)?;
         let r = self.store.reader();
         let page = r.list_users(&query)?;
-        let invitations = r.invitations_of(&page.users.iter().map(|u| u.id.clone()).collect::<Vec<_>>())?;
+        let invitations = r.invitations_of(&page.users.iter().map(|u| u.id).collect::<Vec<_>>())?;
         Ok(UserPageView {
             users: page.users.iter().map(|u| UserView::from(u).with_invitation(invitations.get(&u.id))).collect(),
             next: page.next.map(|c| c.encode()),

@@ -358,3 +358,30 @@ fn templates_are_checked_used_previewed_and_reset() {
     ws.mail_send_to(welcome, 1, &Silent).unwrap();
     assert!(sink.mails().iter().any(|m| m["subject"] == "Welcome to Acme"));
 }
+
+#[test]
+fn one_sender_at_a_time_so_a_second_never_takes_the_firsts_mails_in_flight_for_interrupted_ones() {
+    let sink = Sink::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::open(&dir);
+    setup(&mut ws, sink.port);
+    portal(&mut ws);
+    add(&mut ws, "quin", "", None);
+    ws.mail_queue(activation(&["quin"])).unwrap();
+    // Another process is sending (it holds the lock, its mail in flight).
+    let c = rusqlite::Connection::open(dir.path().join("w.roster")).unwrap();
+    c.execute("UPDATE mail_outbox SET state = 'sending'", []).unwrap();
+    let other = std::fs::File::create(dir.path().join("w.roster.mail-lock")).unwrap();
+    other.lock().unwrap();
+
+    let e = ws.mail_send(4, &Silent).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert!(e.message.contains("Another Roster"), "{}", e.message);
+    assert_eq!(ws.mail_outbox(&OutboxQuery::default()).unwrap().sending, 1, "the other run's mail is left alone");
+
+    // That process ended without recording its mail: now it counts as interrupted.
+    drop(other);
+    let after = ws.mail_send(4, &Silent).unwrap();
+    assert_eq!((after.interrupted, after.sent), (1, 0));
+    assert!(sink.mails().is_empty());
+}
