@@ -40,9 +40,35 @@ impl Sink {
 
     /// A sink on `port` (one a test picked earlier, when nothing listened there yet).
     fn start_on(port: u16) -> Sink {
+        Sink::spawn(port, None)
+    }
+
+    /// A sink that takes `seconds` over each mail, so that sending many lasts long enough to watch
+    /// (and cancel).
+    fn start_slow(seconds: f64) -> Sink {
+        Sink::spawn(free_port(), Some(seconds))
+    }
+
+    fn spawn(port: u16, delay: Option<f64>) -> Sink {
         let dir = tempfile::tempdir().expect("a temporary folder for the Maildir");
+        let handler = match delay {
+            None => "aiosmtpd.handlers.Mailbox".to_owned(),
+            Some(seconds) => {
+                std::fs::write(
+                    dir.path().join("slow_sink.py"),
+                    format!(
+                        "import asyncio\nfrom aiosmtpd.handlers import Mailbox\n\n\
+                         class Slow(Mailbox):\n    async def handle_DATA(self, server, session, envelope):\n        \
+                         await asyncio.sleep({seconds})\n        return await super().handle_DATA(server, session, envelope)\n"
+                    ),
+                )
+                .expect("write the slow handler");
+                "slow_sink.Slow".to_owned()
+            }
+        };
         let child = Command::new(python())
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", &handler])
+            .env("PYTHONPATH", dir.path())
             .arg(dir.path().join("maildir"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -370,4 +396,76 @@ fn a_template_with_a_typo_is_named_then_fixed_previewed_and_saved() {
     app.wait_for_gone("#action-dialog");
     app.wait_for_text("#template-state", "Roster's default");
     assert_eq!(app.value("#template-subject"), "Welcome to {organisation}");
+}
+
+#[test]
+fn sending_activation_mails_shows_progress_and_cancel_leaves_the_rest_queued() {
+    // 40 users, a sink that takes 0.25 s a mail, 4 at a time: about 2.5 s, time to press Cancel.
+    let sink = Sink::start_slow(0.25);
+    let workspace = TempWorkspace::new();
+    let cli = workspace.cli();
+    let csv = workspace.dir().join("people.csv");
+    let mut text = String::from("Username,Email\n");
+    for i in 0..40 {
+        text.push_str(&format!("user{i:02},user{i:02}@example.com\n"));
+    }
+    std::fs::write(&csv, text).expect("write the CSV file");
+    cli.ok(["bulk", "apply", csv.to_str().expect("a UTF-8 path")]);
+    let app = Desktop::launch(test_name!(), workspace.path());
+    set_up_mail(&app, sink.port);
+
+    open_onboarding(&app);
+    app.click("#onboarding-select-all");
+    app.wait_for_text("#onboarding-selected", "40 users selected");
+    app.click("#onboarding-apply");
+    app.wait_for("#onboarding-progress");
+    app.wait_until("Cancel to have focus", |d| d.focused_id().as_deref() == Some("onboarding-progress-cancel"));
+    app.wait_for_text("#onboarding-progress-count", "of 40 mails");
+    app.screenshot("progress");
+    app.click("#onboarding-progress-cancel");
+    let title = app.wait_for_text("#onboarding-result-title", "(cancelled)");
+    app.wait_for_gone("#onboarding-progress");
+    let sent: u64 = app.attr("#send-sent", "data-value").and_then(|v| v.parse().ok()).expect("a count of sent mails");
+    let queued: u64 = app.attr("#send-queued", "data-value").and_then(|v| v.parse().ok()).expect("a count of queued mails");
+    assert!(sent < 40 && sent + queued == 40, "some went, the rest stay queued: {title}");
+    assert!(app.text("#onboarding-result").contains("stay queued"), "the result says the rest wait");
+    assert_eq!(
+        app.count(r#"#onboarding-table tr[data-invited="true"]"#) as u64,
+        sent,
+        "exactly those sent show as invited"
+    );
+    app.screenshot("cancelled");
+    assert_eq!(wait_for_mails(&sink, sent as usize).len() as u64, sent, "nothing more arrives after Cancel");
+}
+
+#[test]
+fn bulk_apply_then_sends_activation_mails_and_the_result_with_progress() {
+    // 20 new users and auto-send on: after the batch commits, 20 activation mails and the result.
+    let sink = Sink::start_slow(0.2);
+    let workspace = TempWorkspace::new();
+    let cli = workspace.cli();
+    cli.ok(["mail", "setup", "--host", "127.0.0.1", "--port", &sink.port.to_string(), "--security", "none", "--from", "roster@example.com"]);
+    cli.ok(["mail", "options", "--auto-send-on-create", "true", "--alert-to", "it@example.com"]);
+    let csv = workspace.dir().join("starters.csv");
+    let mut text = String::from("Username,Email\n");
+    for i in 0..20 {
+        text.push_str(&format!("new{i:02},new{i:02}@example.com\n"));
+    }
+    std::fs::write(&csv, text).expect("write the CSV file");
+    let app = Desktop::launch(test_name!(), workspace.path());
+
+    app.click(r##"#nav a[data-section="bulk"]"##);
+    app.wait_for("#bulk-path");
+    app.fill("#bulk-path", csv.to_str().expect("a UTF-8 path"));
+    app.click("#bulk-open");
+    app.wait_until("the plan to be shown", |d| d.is_displayed("#bulk-plan") && d.exists("#bulk-summary-bar"));
+    app.click("#bulk-apply");
+    app.wait_for_text("#bulk-progress-label", "Sending mails");
+    app.screenshot("sending");
+    app.wait_for_gone("#bulk-progress");
+    app.wait_for_text("#bulk-alert", "The results were mailed to it@example.com");
+    app.screenshot("applied");
+    let got = wait_for_mails(&sink, 21);
+    assert_eq!(got.len(), 21, "20 activation mails and the result");
+    assert_eq!(cli.json(["stats", "onboarding"])["invited"], 20);
 }

@@ -146,7 +146,8 @@ export function sendResult({ id, title, sent, skipped = [] }) {
       el("h3", { class: "send-result__subtitle", text: "Skipped" }),
       el("ul", { id: `${id}-skipped`, class: "notice-list" }, skipped.map((s) => el("li", { dataset: { username: s.username, code: s.code }, text: s.reason }))),
     ] : null,
-    problem ? el("p", { class: "send-result__more" }, el("a", { href: OUTBOX_ROUTE, text: "Open the Outbox" }), " to see every mail and retry the failed ones.") : null);
+    problem ? el("p", { class: "send-result__more" }, el("a", { href: OUTBOX_ROUTE, text: "Open the Outbox" }),
+      sent.failed || sent.interrupted ? " to see every mail and retry the failed ones." : sent.queued ? " to see every mail and send the queued ones." : " to see every mail.") : null);
 }
 
 function count(key, term, value) {
