@@ -30,7 +30,7 @@ pub use error::{StoreError, UniqueField};
 pub use migrations::SCHEMA_VERSION;
 pub use outbox::{Invitation, NewMail, OutboxCounts, OutboxRow, StoredTemplate};
 pub use page::{Cursor, Direction, Page, SortKey, UserFilter, UserQuery};
-pub use sync::{PendingRow, RemoteRow, SyncedRow};
+pub use sync::{ConflictRow, KeptPasswordRow, PendingRow, PushResultRow, RemoteRow, SyncedRow};
 pub use users::{GroupRow, NewGroup, OnboardingCounts, RoleRow};
 
 /// `PRAGMA application_id` of a Roster workspace ("Rost"), so that Roster never migrates
