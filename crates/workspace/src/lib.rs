@@ -20,6 +20,7 @@ mod onboarding;
 mod outbox;
 mod progress;
 mod remotes;
+mod sync;
 mod users;
 mod views;
 
@@ -44,6 +45,10 @@ pub use outbox::{
 };
 pub use progress::{Cancelled, Progress, Silent};
 pub use remotes::{RemoteInput, RemoteView, SyncStatusView};
+pub use sync::{
+    SyncConflictView, SyncCountsView, SyncFieldView, SyncOperationView, SyncPlanView, SyncProblemView, SyncPullView, SyncPushView,
+    SyncResultView,
+};
 pub use onboarding::{REMIND_AFTER_DAYS, WAITING_BUCKETS};
 pub use views::{
     ActionView, AttributeInput, AttributeView, AuditListQuery, AuditPageView, AuditView, BulkActionInput, BulkActionView, GroupView,

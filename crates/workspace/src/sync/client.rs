@@ -1,0 +1,82 @@
+//! A SCIM client for a remote profile: its URL, its token from the OS keyring (none: no
+//! token is sent), its TLS choice; discovery that keeps the server's capabilities.
+
+use roster_core::Secret;
+use roster_scim::{Capabilities, Client, ClientConfig};
+use roster_secrets::{workspace_account, Keyring};
+use roster_store::RemoteRow;
+
+use super::{not_linked, scim_error};
+use crate::{Error, ErrorCode, RemoteView, Workspace};
+
+/// The keyring account of a remote's bearer token: the same as `remotes.rs` stores it under.
+fn token_account(workspace_id: &str, remote: &str) -> String {
+    workspace_account(workspace_id, &format!("scim-token/{}", remote.to_ascii_lowercase()))
+}
+
+/// The linked remote, a client for it, and what it said of itself.
+pub(crate) struct Linked {
+    pub row: RemoteRow,
+    pub client: Client,
+    pub capabilities: Capabilities,
+}
+
+impl Workspace {
+    /// Reads the server's capabilities (`/ServiceProviderConfig`, `/Schemas`,
+    /// `/ResourceTypes`, and a one-user query that checks the token) and keeps them, so the
+    /// remote's view shows them.
+    pub fn remote_test(&mut self, name: &str) -> Result<RemoteView, Error> {
+        let row = self
+            .store
+            .reader()
+            .remote(name.trim())?
+            .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No remote named \"{}\"", name.trim())))?;
+        let client = self.remote_client(&row)?;
+        self.discover(&row, &client)?;
+        self.remote_show(&row.name)
+    }
+
+    pub(crate) fn linked_row(&self) -> Result<RemoteRow, Error> {
+        self.store.reader().linked_remote()?.ok_or_else(not_linked)
+    }
+
+    /// The linked remote with a client and fresh capabilities (discovery runs on every sync).
+    pub(crate) fn linked(&mut self) -> Result<Linked, Error> {
+        let row = self.linked_row()?;
+        let client = self.remote_client(&row)?;
+        let capabilities = self.discover(&row, &client)?;
+        Ok(Linked { row, client, capabilities })
+    }
+
+    fn discover(&mut self, row: &RemoteRow, client: &Client) -> Result<Capabilities, Error> {
+        let capabilities = client.discover().map_err(scim_error)?;
+        let json = serde_json::to_string(&capabilities).map_err(|e| Error::new(ErrorCode::Internal, e.to_string()))?;
+        let now = self.clock.now();
+        self.store.write(|w| w.set_capabilities(&row.name, &json, now))?;
+        Ok(capabilities)
+    }
+
+    /// Whether the linked remote keeps Roster's own fields, as of its last discovery (the
+    /// dry runs use it without asking the server).
+    pub(crate) fn stored_extension(row: &RemoteRow) -> bool {
+        row.capabilities
+            .as_deref()
+            .and_then(|c| serde_json::from_str::<Capabilities>(c).ok())
+            .is_some_and(|c| c.roster_extension)
+    }
+
+    pub(crate) fn remote_client(&self, row: &RemoteRow) -> Result<Client, Error> {
+        let token = match self.store.reader().setting(crate::mail::WORKSPACE_ID)? {
+            // No keyring here: no token can have been stored from here.
+            Some(id) => match Keyring::new().load(&token_account(&id, &row.name)) {
+                Ok(token) => token,
+                Err(e) if e.code() == "keyring_unavailable" => None,
+                Err(e) => return Err(crate::mail::secret_error(e)),
+            },
+            None => None,
+        };
+        let mut config = ClientConfig::new(row.url.clone(), token.unwrap_or_else(|| Secret::new(String::new())));
+        config.insecure_skip_tls_verify = row.insecure;
+        Client::new(config).map_err(scim_error)
+    }
+}

@@ -1,0 +1,429 @@
+//! `sync_plan` (what a push would send, contacting nobody) and `sync_push`: each pending
+//! change becomes one SCIM operation — a create (with a `bulkId`, so a new user can join a
+//! new group in the same request), a PATCH of only the attributes that differ from the base
+//! (with `If-Match` when the server has ETags), or a delete — sent with `Client::bulk`; the
+//! results are recorded a chunk at a time, each chunk in one transaction.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use roster_core::{AuditEntity, Secret, Timestamp};
+use roster_scim::{BulkOperation, BulkOptions, BulkProgress, Group as ScimGroup, Outcome, PatchOp, ScimErrorCode, User as ScimUser};
+use roster_store::{AuditRecord, PendingRow, PushResultRow, Reader, SyncedRow};
+
+use super::map::{self, Fields};
+use super::pull::local_only;
+use super::{scim_error, SyncOperationView, SyncPlanView, SyncPushView, SyncResultView};
+use crate::views::rfc3339;
+use crate::{Error, Progress, Workspace};
+
+/// Results written per transaction.
+const RESULT_CHUNK: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Create,
+    Patch,
+    Delete,
+    /// Queued, but nothing to send (created and deleted offline; changed and changed back).
+    Nothing,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Create => "create",
+            Kind::Patch => "patch",
+            Kind::Delete => "delete",
+            Kind::Nothing => "nothing",
+        }
+    }
+    fn method(self) -> &'static str {
+        match self {
+            Kind::Create => "POST",
+            Kind::Patch => "PATCH",
+            Kind::Delete => "DELETE",
+            Kind::Nothing => "",
+        }
+    }
+}
+
+/// One pending change and what to send for it.
+#[derive(Debug, Clone)]
+struct Planned {
+    pending: PendingRow,
+    name: String,
+    kind: Kind,
+    fields: Vec<String>,
+    /// The local resource now: the new base once the remote has it.
+    mine: Fields,
+    base: Fields,
+    remote_id: Option<String>,
+    etag: Option<String>,
+    /// When the kept password was set (it goes with the operation).
+    password: Option<Timestamp>,
+}
+
+fn all_pending(r: &Reader<'_>) -> Result<Vec<PendingRow>, Error> {
+    let mut all = Vec::new();
+    loop {
+        let page = r.pending_changes(all.last().map_or(0, |p: &PendingRow| p.seq), 5000)?;
+        if page.is_empty() {
+            return Ok(all);
+        }
+        all.extend(page);
+    }
+}
+
+fn plan(r: &Reader<'_>, extension: bool) -> Result<Vec<Planned>, Error> {
+    let mut out = Vec::new();
+    for p in all_pending(r)? {
+        let synced = r.synced(&p.entity, &p.local_id)?;
+        let base = synced.as_ref().map(|s| map::from_json(&s.base)).unwrap_or_default();
+        let (remote_id, etag) = synced.map(|s| (Some(s.remote_id), s.etag)).unwrap_or_default();
+        let current: Option<Fields> = match p.entity.as_str() {
+            "user" => roster_core::UserId::parse(&p.local_id)
+                .ok()
+                .map(|id| r.user_by_id(&id))
+                .transpose()?
+                .flatten()
+                .map(|u| map::user_fields(&u, extension)),
+            _ => match r.group_by_id(&p.local_id)? {
+                Some((name, _)) => Some(map::group_fields(&name, &r.group_member_ids(&p.local_id)?)),
+                None => None,
+            },
+        };
+        let password = if p.entity == "user" { r.kept_password(&p.local_id)?.map(|k| k.set_at) } else { None };
+        let name_of = |f: &Fields| f.get(if p.entity == "user" { "userName" } else { "displayName" }).and_then(|v| v.as_str()).map(str::to_owned);
+        let (kind, mine, fields) = match (p.op.as_str(), current, &remote_id) {
+            ("delete", _, Some(_)) | (_, None, Some(_)) => (Kind::Delete, Fields::new(), Vec::new()),
+            ("delete", _, None) | (_, None, None) => (Kind::Nothing, Fields::new(), Vec::new()),
+            (_, Some(mine), None) => {
+                let fields = mine.keys().cloned().collect();
+                (Kind::Create, mine, fields)
+            }
+            (_, Some(mine), Some(_)) => {
+                let mut fields = map::changed_fields(&base, &mine);
+                if password.is_some() {
+                    fields.push("password".into());
+                }
+                let kind = if fields.is_empty() { Kind::Nothing } else { Kind::Patch };
+                (kind, mine, fields)
+            }
+        };
+        let name = name_of(&mine).or_else(|| name_of(&base)).unwrap_or_else(|| p.local_id.clone());
+        out.push(Planned { pending: p, name, kind, fields, mine, base, remote_id, etag, password });
+    }
+    Ok(out)
+}
+
+fn bulk_id(local_id: &str) -> String {
+    format!("u-{local_id}")
+}
+
+/// The SCIM operations for the plan (`None` for those with nothing to send).
+fn operations(
+    r: &Reader<'_>,
+    planned: &[Planned],
+    extension: bool,
+    etags: bool,
+    passwords: &HashMap<String, Secret<String>>,
+) -> Result<Vec<Option<BulkOperation>>, Error> {
+    let created: HashSet<&str> = planned.iter().filter(|p| p.kind == Kind::Create && p.pending.entity == "user").map(|p| p.pending.local_id.as_str()).collect();
+    let member_ref = |id: &str| -> Result<Option<String>, Error> {
+        if created.contains(id) {
+            return Ok(Some(format!("bulkId:{}", bulk_id(id))));
+        }
+        Ok(r.synced("user", id)?.map(|s| s.remote_id))
+    };
+    let mut out = Vec::with_capacity(planned.len());
+    for p in planned {
+        let id = p.pending.local_id.as_str();
+        let version = if etags { p.etag.as_deref() } else { None };
+        let op = match (p.kind, p.pending.entity.as_str()) {
+            (Kind::Nothing, _) => None,
+            (Kind::Delete, "user") => Some(BulkOperation::delete::<ScimUser>(p.remote_id.as_deref().unwrap_or_default(), version)),
+            (Kind::Delete, _) => Some(BulkOperation::delete::<ScimGroup>(p.remote_id.as_deref().unwrap_or_default(), version)),
+            (Kind::Create, "user") => {
+                let mut user = map::scim_user(&p.mine, id, extension);
+                user.password = passwords.get(id).cloned();
+                Some(BulkOperation::create(bulk_id(id), &user))
+            }
+            (Kind::Patch, "user") => {
+                let mut patch = PatchOp::diff(&map::scim_user(&p.base, id, extension), &map::scim_user(&p.mine, id, extension));
+                if let Some(password) = passwords.get(id) {
+                    patch = patch.set_password(password);
+                }
+                (!patch.is_empty()).then(|| BulkOperation::patch::<ScimUser>(p.remote_id.as_deref().unwrap_or_default(), &patch, version))
+            }
+            (Kind::Create, _) => {
+                let mut refs = Vec::new();
+                for m in map::member_ids(&p.mine) {
+                    refs.extend(member_ref(&m)?);
+                }
+                Some(BulkOperation::create(format!("g-{id}"), &map::scim_group(&p.mine, id, refs)))
+            }
+            (Kind::Patch, _) => {
+                let mut patch = PatchOp::new(Vec::new());
+                if p.base.get("displayName") != p.mine.get("displayName") {
+                    patch = patch.replace("displayName", p.mine.get("displayName").cloned().unwrap_or_default());
+                }
+                let (before, after): (BTreeSet<String>, BTreeSet<String>) =
+                    (map::member_ids(&p.base).into_iter().collect(), map::member_ids(&p.mine).into_iter().collect());
+                let mut added = Vec::new();
+                for m in after.difference(&before) {
+                    added.extend(member_ref(m)?);
+                }
+                let mut removed = Vec::new();
+                for m in before.difference(&after) {
+                    removed.extend(r.synced("user", m)?.map(|s| s.remote_id));
+                }
+                if !added.is_empty() {
+                    patch = patch.add_members(added.iter().map(String::as_str));
+                }
+                if !removed.is_empty() {
+                    patch = patch.remove_members(removed.iter().map(String::as_str));
+                }
+                (!patch.is_empty()).then(|| BulkOperation::patch::<ScimGroup>(p.remote_id.as_deref().unwrap_or_default(), &patch, version))
+            }
+        };
+        out.push(op);
+    }
+    Ok(out)
+}
+
+struct BulkProgressOf<'a>(&'a dyn Progress);
+
+impl BulkProgress for BulkProgressOf<'_> {
+    fn advanced(&self, done: usize, total: usize) {
+        self.0.update(done as u64, total as u64);
+    }
+    fn cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+/// What one operation came to, ready to record.
+struct Settled {
+    planned: usize,
+    method: &'static str,
+    status: Option<u16>,
+    result: &'static str,
+    message: String,
+    /// Done: the remote id and version now.
+    remote: Option<(Option<String>, Option<String>)>,
+    /// A 412: the remote's version and its ETag.
+    theirs: Option<(Fields, Option<String>)>,
+}
+
+impl Workspace {
+    /// What a push would send now, per pending change. Contacts nobody.
+    pub fn sync_plan(&self) -> Result<SyncPlanView, Error> {
+        let row = self.linked_row()?;
+        let extension = Self::stored_extension(&row);
+        let planned = plan(&self.store.reader(), extension)?;
+        let count = |k: Kind| planned.iter().filter(|p| p.kind == k).count() as u64;
+        Ok(SyncPlanView {
+            remote: row.name,
+            pending: planned.len() as u64,
+            creates: count(Kind::Create),
+            patches: count(Kind::Patch),
+            deletes: count(Kind::Delete),
+            nothing_to_send: count(Kind::Nothing),
+            operations: planned
+                .iter()
+                .filter(|p| p.kind != Kind::Nothing)
+                .map(|p| SyncOperationView {
+                    entity: p.pending.entity.clone(),
+                    local_id: p.pending.local_id.clone(),
+                    name: p.name.clone(),
+                    operation: p.kind.as_str().into(),
+                    fields: p.fields.clone(),
+                    password: p.password.is_some(),
+                })
+                .collect(),
+            local_only_fields: local_only(extension),
+        })
+    }
+
+    /// Sends the pending changes to the linked remote. Cancelling (through `progress`) stops
+    /// before the next request; what was not sent stays queued, what was is recorded.
+    pub fn sync_push(&mut self, progress: &dyn Progress) -> Result<SyncPushView, Error> {
+        let linked = self.linked()?;
+        let extension = linked.capabilities.roster_extension;
+        let started = self.clock.now();
+        let planned = plan(&self.store.reader(), extension)?;
+        let kept: Vec<_> = {
+            let r = self.store.reader();
+            let mut kept = Vec::new();
+            for p in planned.iter().filter(|p| p.password.is_some()) {
+                kept.extend(r.kept_password(&p.pending.local_id)?);
+            }
+            kept
+        };
+        let passwords: HashMap<String, Secret<String>> = self.open_passwords(&kept)?.into_iter().collect();
+        let ops = operations(&self.store.reader(), &planned, extension, linked.capabilities.etag, &passwords)?;
+        let (sent, index_of): (Vec<BulkOperation>, Vec<usize>) = ops.iter().enumerate().filter_map(|(i, o)| o.clone().map(|o| (o, i))).unzip();
+
+        let remote = linked.row.name.clone();
+        let push_seq = self.store.write(|w| w.insert_push(&remote, started))?;
+        progress.phase("pushing");
+        let report = linked.client.bulk(&sent, &BulkOptions::default(), &BulkProgressOf(progress)).map_err(scim_error)?;
+
+        // Settle every operation; a 412 fetches the remote's version first (no transaction open).
+        let mut settled: Vec<Settled> = Vec::with_capacity(report.results.len());
+        for result in &report.results {
+            let i = index_of[result.index];
+            let p = &planned[i];
+            let method = p.kind.method();
+            let s = match &result.outcome {
+                Outcome::Done(done) => Settled {
+                    planned: i,
+                    method,
+                    status: Some(done.status),
+                    result: "done",
+                    message: String::new(),
+                    remote: Some((done.id.clone(), done.version.clone())),
+                    theirs: None,
+                },
+                Outcome::Failed(e) if e.code() == ScimErrorCode::NotFound && p.kind == Kind::Delete => {
+                    Settled { planned: i, method, status: e.status(), result: "done", message: "already gone".into(), remote: Some((None, None)), theirs: None }
+                }
+                Outcome::Failed(e) if e.code() == ScimErrorCode::PreconditionFailed => {
+                    let theirs = self.fetch_theirs(&linked.client, p, extension);
+                    Settled { planned: i, method, status: e.status(), result: "conflict", message: e.message().to_owned(), remote: None, theirs: theirs.ok() }
+                }
+                Outcome::Failed(e) => {
+                    Settled { planned: i, method, status: e.status(), result: "failed", message: e.message().to_owned(), remote: None, theirs: None }
+                }
+                Outcome::NotSent => Settled { planned: i, method, status: None, result: "not_sent", message: String::new(), remote: None, theirs: None },
+            };
+            settled.push(s);
+        }
+
+        let now = self.clock.now();
+        let count = |r: &str| settled.iter().filter(|s| s.result == r).count() as u64;
+        let (done, failed, conflicts, not_sent) = (count("done"), count("failed"), count("conflict"), count("not_sent"));
+        let actor = self.actor.clone();
+        let nothing: Vec<&Planned> = planned.iter().filter(|p| p.kind == Kind::Nothing).collect();
+        let chunks: Vec<&[Settled]> = if settled.is_empty() { vec![&[][..]] } else { settled.chunks(RESULT_CHUNK).collect() };
+        let last = chunks.len() - 1;
+        let mut n = 0i64;
+        for (c, chunk) in chunks.into_iter().enumerate() {
+            self.store.write(|w| {
+                for s in chunk {
+                    n += 1;
+                    let p = &planned[s.planned];
+                    let (entity, id) = (p.pending.entity.as_str(), p.pending.local_id.as_str());
+                    match (s.result, &s.remote, &s.theirs) {
+                        ("done", Some((remote_id, version)), _) => {
+                            if p.kind == Kind::Delete {
+                                w.forget_synced(entity, id)?;
+                            } else {
+                                let remote_id = remote_id.clone().or_else(|| p.remote_id.clone()).unwrap_or_default();
+                                w.set_synced(entity, id, &SyncedRow { remote_id, etag: version.clone(), base: map::to_json(&p.mine), synced_at: now })?;
+                            }
+                            if let Some(set_at) = p.password {
+                                w.drop_password(id, set_at)?;
+                            }
+                            w.pending_done(p.pending.seq, p.pending.rev)?;
+                        }
+                        ("conflict", _, Some((theirs, etag))) => {
+                            w.record_conflict(entity, id, p.remote_id.as_deref(), &map::to_json(&p.mine), &map::to_json(theirs), &map::to_json(&p.base), etag.as_deref(), now)?;
+                            w.pending_failed(p.pending.seq, &s.message)?;
+                        }
+                        ("conflict" | "failed", _, _) => w.pending_failed(p.pending.seq, &s.message)?,
+                        _ => {}
+                    }
+                    w.insert_push_result(
+                        push_seq,
+                        &PushResultRow {
+                            n,
+                            entity: entity.into(),
+                            local_id: id.into(),
+                            name: p.name.clone(),
+                            method: s.method.into(),
+                            status: s.status,
+                            result: s.result.into(),
+                            message: s.message.clone(),
+                        },
+                    )?;
+                }
+                if c == last {
+                    for p in &nothing {
+                        if p.pending.op == "delete" {
+                            w.forget_synced(&p.pending.entity, &p.pending.local_id)?;
+                        }
+                        if let Some(set_at) = p.password {
+                            w.drop_password(&p.pending.local_id, set_at)?;
+                        }
+                        w.pending_done(p.pending.seq, p.pending.rev)?;
+                    }
+                    w.finish_push(push_seq, now, done, failed, conflicts)?;
+                    w.set_last_push(&remote, now)?;
+                    let summary = format!("Pushed to {remote}: {done} done, {failed} failed, {conflicts} conflicts, {not_sent} not sent");
+                    w.append_audit(&AuditRecord {
+                        at: now,
+                        actor: &actor,
+                        entity: AuditEntity::Settings,
+                        entity_id: "remote",
+                        subject: &remote,
+                        action: "sync_push",
+                        summary: &summary,
+                        before: None,
+                        after: None,
+                    })?;
+                }
+                Ok::<_, Error>(())
+            })?;
+        }
+        let results = self
+            .store
+            .reader()
+            .push_results(push_seq)?
+            .into_iter()
+            .map(|r| SyncResultView {
+                n: r.n as u64,
+                entity: r.entity,
+                local_id: r.local_id,
+                name: r.name,
+                method: r.method,
+                status: r.status,
+                result: r.result,
+                message: r.message,
+            })
+            .collect();
+        Ok(SyncPushView {
+            remote,
+            push: push_seq,
+            done,
+            failed,
+            conflicts,
+            not_sent,
+            cancelled: report.cancelled,
+            stopped: report.stopped.as_ref().map(|e| e.message().to_owned()),
+            used_bulk: report.used_bulk,
+            requests: report.requests as u64,
+            results,
+            pushed_at: rfc3339(now),
+        })
+    }
+
+    /// The remote's current version of a resource (after a 412).
+    fn fetch_theirs(&self, client: &roster_scim::Client, p: &Planned, extension: bool) -> Result<(Fields, Option<String>), Error> {
+        let remote_id = p.remote_id.as_deref().unwrap_or_default();
+        if p.pending.entity == "user" {
+            let u: ScimUser = client.get(remote_id).map_err(scim_error)?;
+            let etag = u.meta.as_ref().and_then(|m| m.version.clone());
+            Ok((map::remote_user_fields(&u, extension), etag))
+        } else {
+            let g: ScimGroup = client.get(remote_id).map_err(scim_error)?;
+            let etag = g.meta.as_ref().and_then(|m| m.version.clone());
+            let r = self.store.reader();
+            let mut local_of = HashMap::new();
+            for m in &g.members {
+                local_of.insert(m.value.clone(), r.synced_local_id("user", &m.value)?);
+            }
+            Ok((map::remote_group_fields(&g, |rid| local_of.get(rid).cloned().flatten()), etag))
+        }
+    }
+}
