@@ -1,0 +1,325 @@
+//! Sync use cases against a real SCIM server (scim2-server, started per test on loopback,
+//! with and without the Roster extension schema): pull into an empty workspace; create,
+//! update, disable, delete and group membership pushed and checked on the server with plain
+//! GETs; a change made on the server while a local one waits becomes a conflict, resolved
+//! keeping theirs and keeping mine; 2,500 new users pushed in chunks.
+//!
+//! The bearer token goes to the OS keyring (run through scripts/test, which provides one).
+
+mod common;
+#[path = "../../scim/tests/common/mod.rs"]
+mod scim_server;
+
+use roster_core::Secret;
+use roster_scim::{ROSTER_USER_SCHEMA, USER_SCHEMA};
+use roster_workspace::{ErrorCode, RemoteInput, Silent, UserEditInput, UserInput, Workspace};
+use scim_server::{ScimServer, ServerOptions, TOKEN};
+use serde_json::{json, Value};
+
+fn linked(dir: &tempfile::TempDir, server: &ScimServer) -> Workspace {
+    let mut ws = common::open(dir);
+    ws.remote_add(RemoteInput {
+        name: "idp".into(),
+        url: server.base_url(),
+        token: Some(Secret::new(TOKEN.to_owned())),
+        insecure_skip_tls_verify: false,
+    })
+    .unwrap();
+    ws
+}
+
+fn add(ws: &mut Workspace, username: &str, first: &str, last: &str) -> String {
+    ws.add_user(UserInput {
+        username: username.into(),
+        email: format!("{username}@example.com"),
+        first_name: first.into(),
+        last_name: last.into(),
+        ..UserInput::default()
+    })
+    .unwrap()
+    .id
+}
+
+/// The server's user with this userName (exactly one).
+fn remote_user(server: &ScimServer, username: &str) -> Value {
+    let found: Vec<Value> = server.all("Users").into_iter().filter(|u| u["userName"] == username).collect();
+    assert_eq!(found.len(), 1, "exactly one {username} on the server: {found:?}");
+    found.into_iter().next().unwrap()
+}
+
+fn remote_group(server: &ScimServer, name: &str) -> Value {
+    let found: Vec<Value> = server.all("Groups").into_iter().filter(|g| g["displayName"] == name).collect();
+    assert_eq!(found.len(), 1, "exactly one group {name} on the server: {found:?}");
+    found.into_iter().next().unwrap()
+}
+
+fn member_ids(group: &Value) -> Vec<String> {
+    let mut ids: Vec<String> =
+        group["members"].as_array().cloned().unwrap_or_default().iter().map(|m| m["value"].as_str().unwrap().to_owned()).collect();
+    ids.sort();
+    ids
+}
+
+fn post(server: &ScimServer, path: &str, body: Value) -> Value {
+    let (status, answer) = server.raw("POST", path, Some(&body));
+    assert_eq!(status, 201, "POST {path}: {answer}");
+    answer
+}
+
+fn seed_user(server: &ScimServer, username: &str, given: &str, extension: bool) -> Value {
+    let mut body = json!({
+        "schemas": [USER_SCHEMA],
+        "userName": username,
+        "name": {"givenName": given, "familyName": "Remote"},
+        "emails": [{"value": format!("{username}@example.org"), "type": "work", "primary": true}],
+        "phoneNumbers": [{"value": "+447400123456", "type": "work", "primary": true}],
+        "active": true,
+        "roles": [{"value": "Auditor"}],
+    });
+    if extension {
+        body["schemas"] = json!([USER_SCHEMA, ROSTER_USER_SCHEMA]);
+        body[ROSTER_USER_SCHEMA] = json!({"secondFactor": "totp", "mfaEnrolled": true, "deviceLimit": 3});
+    }
+    post(server, "/Users", body)
+}
+
+fn pull_into_an_empty_workspace_creates_everyone(options: ServerOptions) {
+    let extension = options.roster_extension;
+    let server = ScimServer::start(options);
+    let ada = seed_user(&server, "ada", "Ada", extension);
+    let bob = seed_user(&server, "bob", "Bob", extension);
+    seed_user(&server, "cy", "Cy", extension);
+    post(&server, "/Groups", json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Engineering",
+        "members": [{"value": ada["id"]}, {"value": bob["id"]}]}));
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    let pulled = ws.sync_pull(&Silent).unwrap();
+    assert_eq!((pulled.users.created, pulled.groups.created), (3, 1), "{pulled:?}");
+    assert!(pulled.problems.is_empty(), "{:?}", pulled.problems);
+    assert_eq!(pulled.local_only_fields.is_empty(), extension, "Roster's fields are local only without the extension");
+
+    let a = ws.get_user("ada").unwrap();
+    assert_eq!((a.first_name.as_str(), a.last_name.as_str(), a.email.as_str()), ("Ada", "Remote", "ada@example.org"));
+    assert_eq!(a.phone.as_deref(), Some("+447400123456"));
+    assert_eq!(a.roles, ["Auditor"]);
+    assert_eq!(a.groups, ["Engineering"]);
+    if extension {
+        assert_eq!((a.second_factor, a.mfa_enrolled, a.device_limit), ("totp", true, Some(3)));
+    }
+    let status = ws.sync_status().unwrap();
+    assert_eq!(status.pending, 0, "what a pull writes is not a local change");
+    assert!(status.last_pull.is_some());
+
+    let again = ws.sync_pull(&Silent).unwrap();
+    assert_eq!((again.users.unchanged, again.users.created, again.users.updated), (3, 0, 0), "{again:?}");
+    assert_eq!(again.groups.unchanged, 1);
+    assert_eq!(ws.sync_plan().unwrap().pending, 0);
+}
+
+#[test]
+fn pull_into_an_empty_workspace_creates_everyone_with_the_extension() {
+    pull_into_an_empty_workspace_creates_everyone(ServerOptions::with_extension());
+}
+
+#[test]
+fn pull_into_an_empty_workspace_creates_everyone_without_the_extension() {
+    pull_into_an_empty_workspace_creates_everyone(ServerOptions::without_extension());
+}
+
+fn push_creates_updates_and_deletes(options: ServerOptions) {
+    let extension = options.roster_extension;
+    let server = ScimServer::start(options);
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    let alice = add(&mut ws, "alice", "Alice", "Liddell");
+    let bob = add(&mut ws, "bob", "Bob", "Builder");
+    let carol = add(&mut ws, "carol", "Carol", "Singer");
+    ws.add_group("Sales", "").unwrap();
+    ws.change_group_members("Sales", &["alice".into(), "bob".into()], &[]).unwrap();
+    if extension {
+        ws.set_device_limit("alice", Some("4")).unwrap();
+    }
+
+    let plan = ws.sync_plan().unwrap();
+    assert_eq!((plan.creates, plan.patches, plan.deletes), (4, 0, 0), "{plan:?}");
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed, pushed.not_sent), (4, 0, 0), "{pushed:?}");
+    assert_eq!(ws.sync_status().unwrap().pending, 0);
+
+    let a = remote_user(&server, "alice");
+    assert_eq!(a["externalId"], alice.as_str(), "externalId is Roster's id");
+    assert_eq!(a["name"]["familyName"], "Liddell");
+    assert_eq!(a["emails"][0]["value"], "alice@example.com");
+    assert_eq!(a["active"], true);
+    if extension {
+        assert_eq!(a[ROSTER_USER_SCHEMA]["deviceLimit"], 4);
+    } else {
+        assert!(a.get(ROSTER_USER_SCHEMA).is_none(), "without the extension Roster's fields stay local");
+    }
+    let b = remote_user(&server, "bob");
+    let c = remote_user(&server, "carol");
+    assert_eq!(c["externalId"], carol.as_str());
+    let sales = remote_group(&server, "Sales");
+    let mut expected = vec![a["id"].as_str().unwrap().to_owned(), b["id"].as_str().unwrap().to_owned()];
+    expected.sort();
+    assert_eq!(member_ids(&sales), expected, "a new user joined a new group in the same push");
+
+    // Update, disable, delete, membership.
+    ws.edit_user("alice", UserEditInput { last_name: Some("Smith".into()), ..UserEditInput::default() }).unwrap();
+    ws.disable_user("bob").unwrap();
+    ws.delete_user("carol").unwrap();
+    ws.change_group_members("Sales", &[], &["bob".into()]).unwrap();
+    let plan = ws.sync_plan().unwrap();
+    assert_eq!((plan.creates, plan.patches, plan.deletes), (0, 3, 1), "{plan:?}");
+    let alice_op = plan.operations.iter().find(|o| o.name == "alice").unwrap();
+    assert_eq!(alice_op.fields, ["familyName"], "only the changed attribute is sent");
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed), (4, 0), "{pushed:?}");
+
+    let a = remote_user(&server, "alice");
+    assert_eq!(a["name"]["familyName"], "Smith");
+    assert_eq!(a["name"]["givenName"], "Alice");
+    assert_eq!(remote_user(&server, "bob")["active"], false);
+    let (status, _) = server.raw("GET", &format!("/Users/{}", c["id"].as_str().unwrap()), None);
+    assert_eq!(status, 404, "carol is deleted on the server");
+    assert_eq!(member_ids(&remote_group(&server, "Sales")), [a["id"].as_str().unwrap().to_owned()]);
+    assert_eq!(ws.sync_status().unwrap().pending, 0);
+    let _ = bob;
+
+    // Nothing left: a pull sees everything as it is.
+    let pulled = ws.sync_pull(&Silent).unwrap();
+    assert_eq!((pulled.users.unchanged, pulled.users.updated, pulled.users.created), (2, 0, 0), "{pulled:?}");
+}
+
+#[test]
+fn push_creates_updates_and_deletes_with_the_extension() {
+    push_creates_updates_and_deletes(ServerOptions::with_extension());
+}
+
+#[test]
+fn push_creates_updates_and_deletes_without_the_extension() {
+    push_creates_updates_and_deletes(ServerOptions::without_extension());
+}
+
+#[test]
+fn a_change_made_on_the_server_while_one_waits_here_is_a_conflict() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    add(&mut ws, "alice", "Alice", "Liddell");
+    ws.sync_push(&Silent).unwrap();
+    let id = remote_user(&server, "alice")["id"].as_str().unwrap().to_owned();
+    let patch = |field: &str, value: &str| {
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": field, "value": value}]});
+        let (status, answer) = server.raw("PATCH", &format!("/Users/{id}"), Some(&body));
+        assert!(status == 200 || status == 204, "PATCH: {status} {answer}");
+    };
+
+    // Keep theirs.
+    ws.edit_user("alice", UserEditInput { first_name: Some("Alicia".into()), ..UserEditInput::default() }).unwrap();
+    patch("name.givenName", "Ally");
+    let pulled = ws.sync_pull(&Silent).unwrap();
+    assert_eq!(pulled.users.conflicts, 1, "{pulled:?}");
+    assert_eq!(ws.get_user("alice").unwrap().first_name, "Alicia", "a pull never overwrites a local change");
+    let conflicts = ws.sync_conflicts().unwrap();
+    assert_eq!(conflicts.len(), 1);
+    let field = conflicts[0].fields.iter().find(|f| f.field == "givenName").expect("givenName is in conflict");
+    assert_eq!((field.mine.clone(), field.theirs.clone(), field.base.clone()), (Some(json!("Alicia")), Some(json!("Ally")), Some(json!("Alice"))));
+    let resolved = ws.sync_resolve(conflicts[0].id, "theirs").unwrap();
+    assert_eq!(resolved.resolution.as_deref(), Some("theirs"));
+    assert_eq!(ws.get_user("alice").unwrap().first_name, "Ally");
+    let status = ws.sync_status().unwrap();
+    assert_eq!((status.pending, status.conflicts), (0, 0));
+    assert_eq!(ws.sync_resolve(conflicts[0].id, "mine").unwrap_err().code, ErrorCode::Conflict, "a conflict is resolved once");
+
+    // Keep mine.
+    ws.edit_user("alice", UserEditInput { last_name: Some("Mine".into()), ..UserEditInput::default() }).unwrap();
+    patch("name.familyName", "Theirs");
+    assert_eq!(ws.sync_pull(&Silent).unwrap().users.conflicts, 1);
+    let conflict = ws.sync_conflicts().unwrap().remove(0);
+    ws.sync_resolve(conflict.id, "mine").unwrap();
+    let plan = ws.sync_plan().unwrap();
+    assert_eq!(plan.operations.len(), 1);
+    assert_eq!(plan.operations[0].fields, ["familyName"], "{plan:?}");
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "{pushed:?}");
+    let a = remote_user(&server, "alice");
+    assert_eq!((a["name"]["givenName"].as_str(), a["name"]["familyName"].as_str()), (Some("Ally"), Some("Mine")));
+    assert_eq!(ws.sync_status().unwrap().pending, 0);
+}
+
+#[test]
+fn a_push_over_a_changed_remote_version_is_a_conflict() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    add(&mut ws, "alice", "Alice", "Liddell");
+    ws.sync_push(&Silent).unwrap();
+    let id = remote_user(&server, "alice")["id"].as_str().unwrap().to_owned();
+    ws.edit_user("alice", UserEditInput { first_name: Some("Alicia".into()), ..UserEditInput::default() }).unwrap();
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "name.givenName", "value": "Ally"}]});
+    let (status, _) = server.raw("PATCH", &format!("/Users/{id}"), Some(&body));
+    assert!(status == 200 || status == 204);
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!(pushed.conflicts, 1, "If-Match with the old version is refused (412): {pushed:?}");
+    assert_eq!(remote_user(&server, "alice")["name"]["givenName"], "Ally", "the server's change is not overwritten");
+    let conflict = ws.sync_conflicts().unwrap().remove(0);
+    assert!(conflict.fields.iter().any(|f| f.field == "givenName"));
+    ws.sync_resolve(conflict.id, "mine").unwrap();
+    assert_eq!(ws.sync_push(&Silent).unwrap().done, 1);
+    assert_eq!(remote_user(&server, "alice")["name"]["givenName"], "Alicia");
+}
+
+#[test]
+fn a_bulk_of_2500_users_is_pushed_in_chunks() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    let mut ids = std::collections::HashMap::new();
+    for n in 0..2500 {
+        let username = format!("user{n:04}");
+        let id = add(&mut ws, &username, "Given", &format!("Family{n}"));
+        ids.insert(username, id);
+    }
+    assert_eq!(ws.sync_plan().unwrap().creates, 2500);
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed, pushed.not_sent), (2500, 0, 0), "{:?}", pushed.results.iter().find(|r| r.result != "done"));
+    assert!(pushed.used_bulk);
+    assert!(pushed.requests >= 3, "2,500 operations go in chunks within maxOperations 1000: {} requests", pushed.requests);
+    assert_eq!(pushed.results.len(), 2500, "every operation's result is kept");
+    let all = server.all("Users");
+    assert_eq!(all.len(), 2500);
+    for u in &all {
+        assert_eq!(u["externalId"].as_str(), ids.get(u["userName"].as_str().unwrap()).map(String::as_str), "{u}");
+    }
+    assert_eq!(ws.sync_status().unwrap().pending, 0);
+}
+
+#[test]
+fn sync_needs_a_linked_remote() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = common::open(&dir);
+    assert_eq!(ws.sync_plan().unwrap_err().code, ErrorCode::NotConfigured);
+    assert_eq!(ws.sync_pull(&Silent).unwrap_err().code, ErrorCode::NotConfigured);
+    assert_eq!(ws.sync_push(&Silent).unwrap_err().code, ErrorCode::NotConfigured);
+    assert_eq!(ws.sync_conflicts().unwrap_err().code, ErrorCode::NotConfigured);
+}
+
+#[test]
+fn remote_test_keeps_the_capabilities() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    let view = ws.remote_test("idp").unwrap();
+    let caps = view.capabilities.expect("discovery is kept");
+    assert_eq!(caps["rosterExtension"], true);
+    assert_eq!(caps["bulk"]["maxOperations"], 1000);
+    assert!(view.discovered_at.is_some());
+    drop(server);
+    let err = ws.remote_test("idp").unwrap_err();
+    assert_eq!(err.code, ErrorCode::Remote);
+    assert_eq!(err.fields[0].code, "unreachable", "{err:?}");
+}
