@@ -805,8 +805,8 @@ impl Client {
                 location.as_deref().unwrap_or("another address")
             );
         }
-        // 5xx other than 503: the server may have failed after acting on the request.
-        error.maybe_applied = status >= 500 && status != 503;
+        // 5xx other than 503 and 501: the server may have failed after acting on it.
+        error.maybe_applied = status >= 500 && !matches!(status, 501 | 503);
         Err(error.redact(self.inner.token.expose()))
     }
 

@@ -38,6 +38,8 @@ pub enum ScimErrorCode {
     Unavailable,
     /// 500 and other 5xx: the server failed.
     ServerError,
+    /// 501: the server does not implement this (an endpoint, a method, `/Bulk`).
+    Unsupported,
     /// The answer is not SCIM: unparseable JSON, a missing body, a redirect, a bad URL.
     Protocol,
     /// A bulk operation was not sent because an operation it refers to (by `bulkId`) failed.
@@ -47,7 +49,7 @@ pub enum ScimErrorCode {
 impl ScimErrorCode {
     /// `unreachable`, `timeout`, `tls`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
     /// `precondition_failed`, `invalid`, `payload_too_large`, `too_many_requests`,
-    /// `unavailable`, `server_error`, `protocol`, `failed_dependency`.
+    /// `unavailable`, `server_error`, `unsupported`, `protocol`, `failed_dependency`.
     pub fn as_str(self) -> &'static str {
         match self {
             ScimErrorCode::Unreachable => "unreachable",
@@ -63,6 +65,7 @@ impl ScimErrorCode {
             ScimErrorCode::TooManyRequests => "too_many_requests",
             ScimErrorCode::Unavailable => "unavailable",
             ScimErrorCode::ServerError => "server_error",
+            ScimErrorCode::Unsupported => "unsupported",
             ScimErrorCode::Protocol => "protocol",
             ScimErrorCode::FailedDependency => "failed_dependency",
         }
@@ -79,6 +82,7 @@ impl ScimErrorCode {
             413 => ScimErrorCode::PayloadTooLarge,
             429 => ScimErrorCode::TooManyRequests,
             503 => ScimErrorCode::Unavailable,
+            501 => ScimErrorCode::Unsupported,
             400..=499 => ScimErrorCode::Invalid,
             500..=599 => ScimErrorCode::ServerError,
             _ => ScimErrorCode::Protocol,
@@ -210,10 +214,10 @@ impl ScimError {
 
     /// Whether the server may have carried the request out even though it failed: the
     /// connection broke or timed out after the request was sent, or the server answered 5xx
-    /// other than 503, to a request that is not safe to repeat (a create), or a repeat found
-    /// the resource already changed (a 412 after an earlier attempt's answer was lost). Check
-    /// the server's state before doing it again: for a create, look the resource up by
-    /// `externalId` or `userName` ([`crate::Client::create_once`] does it).
+    /// other than 501 and 503 (for a request sent more than once: any attempt did). A create
+    /// with this set is not sent again blindly: look it up first (by `externalId`, else
+    /// `userName` / `displayName`; [`crate::Client::create_once`] does it). A 412 or 404 with
+    /// it set may be this request's own earlier attempt, applied.
     pub fn maybe_applied(&self) -> bool {
         self.maybe_applied
     }
@@ -289,6 +293,7 @@ mod tests {
             (413, "payload_too_large"),
             (429, "too_many_requests"),
             (500, "server_error"),
+            (501, "unsupported"),
             (502, "server_error"),
             (503, "unavailable"),
             (302, "protocol"),

@@ -803,7 +803,7 @@ fn judge(
             .unwrap_or_default()
     );
     let mut error = ScimError::from_answer(&what, status, body, &raw);
-    error.maybe_applied = status >= 500 && status != 503;
+    error.maybe_applied = status >= 500 && !matches!(status, 501 | 503);
     Err(error)
 }
 
