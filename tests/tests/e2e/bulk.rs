@@ -74,6 +74,20 @@ fn focused_row(app: &Desktop) -> Option<u64> {
         .and_then(|r| r.parse().ok())
 }
 
+/// Clicks the element matching `css` as a person does: press, hold a moment, release.
+/// WebDriver's own click releases at once; a person holds the button some 100 ms, long enough
+/// for the page to redraw under the pointer (progress comes up to 20 times a second), which is
+/// what a button that stays clickable while work runs has to survive.
+fn click_held(app: &Desktop, css: &str) {
+    let element = app.wait_for(css);
+    app.js("document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });", vec![json!(css)]);
+    let pressed = app.block_on(app.driver().action_chain().move_to_element_center(&element).click_and_hold().perform());
+    pressed.unwrap_or_else(|e| panic!("could not press `{css}`: {e}"));
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    let released = app.block_on(app.driver().action_chain().release().perform());
+    released.unwrap_or_else(|e| panic!("could not release `{css}`: {e}"));
+}
+
 fn is_disabled(app: &Desktop, css: &str) -> bool {
     app.js("return document.querySelector(arguments[0]).disabled;", vec![json!(css)]) == json!(true)
 }
@@ -309,7 +323,11 @@ fn an_unusable_file_says_why_cancelling_an_apply_changes_nothing_and_a_stale_pla
         d.is_displayed("#bulk-progress") && d.text("#bulk-progress-label").starts_with("Hashing passwords")
     });
     app.screenshot("progress");
-    app.click("#bulk-cancel");
+    // Held like a person's click: progress messages arrive while the button is down.
+    click_held(&app, "#bulk-cancel");
+    // The click is handled by the time the release is: Cancel keeps saying so once the panel goes.
+    let said = app.js("return document.querySelector('#bulk-cancel').textContent;", vec![]);
+    assert_eq!(said, json!("Cancelling…"), "the click on Cancel was taken");
     // On a machine busy with other work the hashing threads may take a while to notice.
     app.set_wait(std::time::Duration::from_secs(60));
     app.wait_for_text("#notice", "Cancelled: nothing was changed");

@@ -358,7 +358,12 @@ class BulkView {
       this.progressBar.removeAttribute("value"); // indeterminate
       this.progressCount.textContent = "";
     }
-    this.cancelButton.textContent = busy.cancelling ? "Cancelling…" : "Cancel";
+    // Cancel's label is written only when it changes. Writing it on every progress message put
+    // a new text node under the pointer several times a second, and WebKit fires no click when
+    // the node a press went down on is gone by the release: a click of a person (who holds the
+    // button some 100 ms) or of WebDriver that straddled a message was lost.
+    const cancelLabel = busy.cancelling ? "Cancelling…" : "Cancel";
+    if (this.cancelButton.textContent !== cancelLabel) this.cancelButton.textContent = cancelLabel;
     this.cancelButton.setAttribute("aria-disabled", String(Boolean(busy.cancelling)));
   }
 
