@@ -921,21 +921,22 @@ fn chain(error: &reqwest::Error) -> String {
     }
 }
 
+/// Whether rustls failed somewhere in the error's causes. An `io::Error` hides the error it
+/// wraps from `source()` (it returns the wrapped error's source), so those are opened with
+/// `get_ref()`.
 fn is_tls(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(cause) = source {
+    let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![error];
+    while let Some(cause) = pending.pop() {
         if cause.downcast_ref::<rustls::Error>().is_some() {
             return true;
         }
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                return true;
-            }
+        if let Some(inner) = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            pending.push(inner);
         }
-        source = cause.source();
+        pending.extend(cause.source());
     }
     false
 }

@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 pub mod proxy;
+pub mod tls_front;
 
 use std::collections::VecDeque;
 use std::fs;

@@ -265,7 +265,7 @@ fn serve(mut client: TcpStream, upstream_port: u16, plan: &Mutex<Plan>, tally: &
 }
 
 /// The request's head and body (by Content-Length); `None` if the client went away.
-fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
+pub fn read_request(stream: &mut impl Read) -> Option<Vec<u8>> {
     let mut data = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     let head_end = loop {
@@ -295,7 +295,7 @@ fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
 }
 
 /// Sends the request to the server and reads its whole answer (it closes the connection).
-fn forward(port: u16, request: &[u8]) -> Option<Vec<u8>> {
+pub fn forward(port: u16, request: &[u8]) -> Option<Vec<u8>> {
     let mut upstream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     upstream
         .set_read_timeout(Some(Duration::from_secs(60)))
