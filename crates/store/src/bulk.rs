@@ -154,14 +154,6 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    /// The username a batch's updated or deleted user had before it, for messages.
-    pub fn before_username(&self, batch_seq: i64, user_id: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT username FROM bulk_before_users WHERE batch_seq = ?1 AND id = ?2")?
-            .query_row(params![batch_seq, user_id], |r| r.get(0))
-            .optional()?)
-    }
 }
 
 /// A batch to record.

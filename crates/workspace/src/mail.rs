@@ -52,6 +52,15 @@ pub struct MailSentView {
     pub server: String,
 }
 
+/// The mail settings as stored.
+struct StoredMail {
+    host: String,
+    port: u16,
+    security: String,
+    user: String,
+    from: String,
+}
+
 const HOST: &str = "mail.host";
 const PORT: &str = "mail.port";
 const SECURITY: &str = "mail.security";
@@ -121,25 +130,30 @@ impl Workspace {
 
     /// The mail set-up and whether its password is in the keyring.
     pub fn mail_show(&self) -> Result<MailView, Error> {
-        let r = self.store.reader();
-        let get = |k: &str| r.setting(k).map(Option::unwrap_or_default);
-        let host = get(HOST)?;
+        let stored = self.stored_mail()?;
         let keyring = Keyring::new();
-        let (password_in_keyring, keyring_state) = match (r.setting(WORKSPACE_ID)?, keyring.availability().into_result()) {
+        let (password_in_keyring, keyring_state) = match (self.store.reader().setting(WORKSPACE_ID)?, keyring.availability().into_result()) {
             (_, Err(e)) => (false, e.to_string()),
             (None, Ok(())) => (false, "available".to_owned()),
             (Some(id), Ok(())) => (keyring.contains(&workspace_account(&id, SMTP_PASSWORD)).map_err(secret_error)?, "available".to_owned()),
         };
         Ok(MailView {
-            configured: !host.is_empty(),
-            host,
-            port: get(PORT)?.parse().unwrap_or(0),
-            security: get(SECURITY)?,
-            user: get(USER)?,
-            from: get(FROM)?,
+            configured: !stored.host.is_empty(),
+            host: stored.host,
+            port: stored.port,
+            security: stored.security,
+            user: stored.user,
+            from: stored.from,
             password_in_keyring,
             keyring: keyring_state,
         })
+    }
+
+    /// The mail settings as stored (empty host: not set up).
+    fn stored_mail(&self) -> Result<StoredMail, Error> {
+        let r = self.store.reader();
+        let get = |k: &str| r.setting(k).map(Option::unwrap_or_default);
+        Ok(StoredMail { host: get(HOST)?, port: get(PORT)?.parse().unwrap_or(0), security: get(SECURITY)?, user: get(USER)?, from: get(FROM)? })
     }
 
     /// Sends a test mail to `to` through the configured server.
@@ -158,8 +172,8 @@ impl Workspace {
 
     /// A postman for the configured server, with the password from the keyring.
     pub(crate) fn postman(&self) -> Result<Postman, Error> {
-        let view = self.mail_show()?;
-        if !view.configured {
+        let view = self.stored_mail()?;
+        if view.host.is_empty() {
             return Err(Error::new(ErrorCode::NotConfigured, "Mail is not set up: run `roster mail setup` or open Settings → Mail"));
         }
         let security = Security::parse(&view.security).ok_or_else(|| Error::new(ErrorCode::Internal, "the stored mail security is unreadable"))?;

@@ -68,13 +68,14 @@ fn refuse_errors(plan: &BulkPlan, file: &Path, advice: &str) -> Result<(), Error
 /// The window asks for a typed number; here the confirmation is `--yes`, and skipping bad
 /// rows is `--skip-invalid`.
 fn with_cli_words(mut e: Error, plan: &BulkPlan) -> Error {
+    let s = plan.summary();
     if e.fields.iter().any(|f| f.code == "confirmation_required") {
         e.message = format!("This file deletes {} users: add --yes to confirm", plan.deletes());
         e.fields.clear();
-    } else if e.code == ErrorCode::Validation && plan.summary().summary.error > 0 && plan.summary().file_problems.is_empty() {
+    } else if e.code == ErrorCode::Validation && s.summary.error > 0 && s.file_problems.is_empty() {
         e.message = format!(
             "{} with errors: nothing was applied. Fix them (see `roster bulk plan`), or add --skip-invalid to apply the valid rows",
-            count(plan.summary().summary.error, "row", "rows")
+            count(s.summary.error, "row", "rows")
         );
     }
     e

@@ -56,6 +56,13 @@ pub struct BulkProblemView {
     pub message: String,
 }
 
+impl BulkProblemView {
+    /// "Column: message", or the message alone for a problem with the whole row.
+    pub fn describe(&self) -> String {
+        if self.column.is_empty() { self.message.clone() } else { format!("{}: {}", self.column, self.message) }
+    }
+}
+
 /// A warning or a file problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BulkNoticeView {
@@ -365,8 +372,7 @@ impl Workspace {
             let all: Vec<u32> = (0..n as u32).collect();
             for_each_checked(&mapped, &plan.settings, &plan.defs, &all, progress, |i, mut checked| {
                 once.claim(&mut checked, &mapped.columns, &mapped.table);
-                let view = ctx.plan_row(&checked, false)?;
-                let outcome = Outcome::parse(&view.outcome).unwrap_or(Outcome::Error);
+                let (outcome, view) = ctx.plan_row(&checked, false)?;
                 if outcome == Outcome::Error {
                     problems.insert(i as u32, view.problems);
                 }
@@ -423,15 +429,14 @@ impl Workspace {
                 problems: plan.problems.get(&(i as u32)).cloned().unwrap_or_default(),
             });
         }
-        ctx.plan_row(&checked, true)
+        Ok(ctx.plan_row(&checked, true)?.1)
     }
 
     /// Plans `bytes` and renders every row: for small files and tests (a page at a time with
     /// [`Workspace::bulk_plan_rows`] is what a million rows want).
     pub fn bulk_plan(&self, bytes: &[u8]) -> Result<BulkPlanView, Error> {
         let plan = self.bulk_plan_bytes(bytes.to_vec(), "", &crate::Silent)?;
-        let rows = self.bulk_plan_rows(&plan, None, 0, usize::MAX)?.rows;
-        let rows = if rows.len() < plan.outcomes.len() { self.all_rows(&plan)? } else { rows };
+        let rows = self.all_rows(&plan)?;
         Ok(BulkPlanView { summary: plan.summary, rows, warnings: plan.warnings, file_problems: plan.file_problems })
     }
 
@@ -543,8 +548,7 @@ fn plan_csv_line(r: &BulkRowView) -> String {
         other => other.to_string(),
     };
     let changes: Vec<String> = r.changes.iter().map(|c| format!("{}: {} → {}", c.field, show(&c.old), show(&c.new))).collect();
-    let problems: Vec<String> =
-        r.problems.iter().map(|p| if p.column.is_empty() { p.message.clone() } else { format!("{}: {}", p.column, p.message) }).collect();
+    let problems: Vec<String> = r.problems.iter().map(BulkProblemView::describe).collect();
     csv_line(&[
         r.row.to_string(),
         r.action.clone().unwrap_or_default(),

@@ -60,7 +60,7 @@ impl<'a> Ctx<'a> {
     /// Plans one checked row ("once per file" is checked before, by the core's `FileOnce`).
     /// `changes` says whether a create lists its fields (a page shows them; the count does
     /// not need them).
-    pub(super) fn plan_row(&self, checked: &CheckedRow, changes: bool) -> Result<BulkRowView, Error> {
+    pub(super) fn plan_row(&self, checked: &CheckedRow, changes: bool) -> Result<(Outcome, BulkRowView), Error> {
         let mut view = BulkRowView {
             row: checked.row,
             action: checked.action.map(|a| a.as_str().to_owned()),
@@ -72,7 +72,7 @@ impl<'a> Ctx<'a> {
         let parsed = match &checked.result {
             Err(problems) => {
                 view.problems = problems.iter().map(problem_view).collect();
-                return Ok(view);
+                return Ok((Outcome::Error, view));
             }
             Ok(p) => p,
         };
@@ -86,7 +86,7 @@ impl<'a> Ctx<'a> {
         if outcome == Outcome::Error {
             view.changes.clear();
         }
-        Ok(view)
+        Ok((outcome, view))
     }
 
     fn check_names(&self, groups: &[GroupName], roles: &[RoleName], problems: &mut Vec<BulkProblemView>) {

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::{csv_line, plan_csv_line, BulkPlan, BulkResultView, BulkSavedView, Outcome, PLAN_CSV_HEADER};
+use super::{csv_line, plan_csv_line, BulkPlan, BulkProblemView, BulkResultView, BulkSavedView, Outcome, PLAN_CSV_HEADER};
 use crate::{Error, ErrorCode, Workspace};
 
 /// Writes `bytes` to `path` through a temporary file beside it, so a failed write leaves no
@@ -126,8 +126,7 @@ fn write_line<S: AsRef<str>>(out: &mut impl Write, cells: &[S]) -> std::io::Resu
 fn result_of(plan: &BulkPlan, i: usize, outcome: Outcome, applied: bool, batch: Option<&str>) -> (&'static str, String) {
     if outcome == Outcome::Error {
         let problems = plan.problems.get(&(i as u32)).map(Vec::as_slice).unwrap_or_default();
-        let text: Vec<String> =
-            problems.iter().map(|p| if p.column.is_empty() { p.message.clone() } else { format!("{}: {}", p.column, p.message) }).collect();
+        let text: Vec<String> = problems.iter().map(BulkProblemView::describe).collect();
         return ("failed", text.join("; "));
     }
     if !applied {

@@ -5,7 +5,7 @@ use roster_store::{AuditRecord, BatchRow};
 use serde::{Deserialize, Serialize};
 
 use crate::progress::Progress;
-use crate::views::rfc3339;
+use crate::views::{count, rfc3339};
 use crate::{Error, ErrorCode, FieldProblem, Workspace};
 
 /// One applied batch.
@@ -95,7 +95,7 @@ impl Workspace {
                     conflicts.blocked,
                     "taken",
                     "cannot be re-created: the username or email is now used by another user",
-                    format!("{} deleted {} cannot be re-created: their username or email is taken now", batch.id, users_word(conflicts.blocked)),
+                    format!("{} deleted {} cannot be re-created: their username or email is taken now", batch.id, count(conflicts.blocked, "user", "users")),
                 ));
             }
             let changed = conflicts.changed;
@@ -107,7 +107,7 @@ impl Workspace {
                     "changed since the batch",
                     format!(
                         "{} the batch touched {} changed since: undo anyway to overwrite {}",
-                        users_word(changed),
+                        count(changed, "user", "users"),
                         if changed == 1 { "has" } else { "have" },
                         if changed == 1 { "that change" } else { "those changes" }
                     ),
@@ -127,7 +127,7 @@ impl Workspace {
                 "Undid batch {} ({}): {removed} removed, {reverted} reverted, {restored} re-created{}",
                 batch.id,
                 batch.file_name,
-                if force && changed > 0 { format!(", overwriting changes to {}", users_word(changed)) } else { String::new() }
+                if force && changed > 0 { format!(", overwriting changes to {}", count(changed, "user", "users")) } else { String::new() }
             );
             w.append_audit(&AuditRecord {
                 at: now,
@@ -146,9 +146,6 @@ impl Workspace {
     }
 }
 
-fn users_word(n: u64) -> String {
-    if n == 1 { "1 user".to_owned() } else { format!("{n} users") }
-}
 
 /// A conflict naming each user (the first [`LISTED`]) in `fields`: field = username, code
 /// `changed_since` (undo anyway overwrites it) or `taken` (cannot be re-created, even so).
