@@ -16,6 +16,11 @@ mod passwords;
 mod pull;
 mod push;
 
+/// scim2-server for the tests that need the crate's insides (shared with the SCIM client's tests).
+#[cfg(test)]
+#[path = "../../../scim/tests/common/mod.rs"]
+mod scim_server;
+
 use roster_scim::ScimError;
 use serde::Serialize;
 

@@ -123,3 +123,34 @@ mod tests {
         assert_eq!(unhex("zz"), None);
     }
 }
+
+/// A password kept offline goes with the push and is deleted once the remote has it
+/// (needs the OS keyring and scim2-server: run through scripts/test).
+#[cfg(test)]
+mod push_tests {
+    use crate::sync::scim_server;
+    use roster_core::{Secret, UserId};
+
+    use crate::{RemoteInput, Silent, UserInput, Workspace};
+
+    #[test]
+    fn a_kept_password_is_pushed_then_deleted() {
+        let server = scim_server::ScimServer::start(scim_server::ServerOptions::with_extension());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.roster");
+        let mut ws = Workspace::open(&path).unwrap();
+        ws.remote_add(RemoteInput { name: "idp".into(), url: server.base_url(), token: Some(Secret::new(scim_server::TOKEN.into())), ..RemoteInput::default() })
+            .unwrap();
+        let id = ws.add_user(UserInput { username: "alice".into(), email: "alice@example.com".into(), ..UserInput::default() }).unwrap().id;
+        let plain = "correct horse battery staple 42";
+        ws.keep_password_for_push(&UserId::parse(&id).unwrap(), &Secret::new(plain.to_owned())).unwrap();
+        let file = std::fs::read(&path).unwrap();
+        let wal = std::fs::read(path.with_extension("roster-wal")).unwrap_or_default();
+        assert!(!file.windows(plain.len()).chain(wal.windows(plain.len())).any(|w| w == plain.as_bytes()), "never in plain text on disk");
+        let plan = ws.sync_plan().unwrap();
+        assert!(plan.operations[0].password, "{plan:?}");
+        let pushed = ws.sync_push(&Silent).unwrap();
+        assert_eq!(pushed.done, 1, "{pushed:?}");
+        assert!(ws.store.reader().kept_password(&id).unwrap().is_none(), "deleted once pushed");
+    }
+}

@@ -258,7 +258,7 @@ pub(crate) fn take_user_fields(
 }
 
 fn take_user(w: &Writer<'_>, m: &mut Merge<'_>, local: &User, theirs: &Fields, name: &str) -> Result<bool, StoreError> {
-    match map::apply_user_fields(Some(local), local.id.clone(), theirs, m.extension, m.region, m.defs, m.now) {
+    match map::apply_user_fields(Some(local), local.id, theirs, m.extension, m.region, m.defs, m.now) {
         Ok((next, issues)) => {
             problem(m, "user", name, issues);
             match w.update_user(&next, local.version) {

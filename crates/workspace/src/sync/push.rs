@@ -322,7 +322,9 @@ impl Workspace {
                                 let remote_id = remote_id.clone().or_else(|| p.remote_id.clone()).unwrap_or_default();
                                 w.set_synced(entity, id, &SyncedRow { remote_id, etag: version.clone(), base: map::to_json(&p.mine), synced_at: now })?;
                             }
-                            if let Some(set_at) = p.password {
+                            // A kept password that could not be opened (its key lost) was not
+                            // sent: it stays, and the admin sees it in the next plan.
+                            if let Some(set_at) = p.password.filter(|_| passwords.contains_key(id)) {
                                 w.drop_password(id, set_at)?;
                             }
                             w.pending_done(p.pending.seq, p.pending.rev)?;
