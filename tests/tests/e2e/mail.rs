@@ -469,3 +469,29 @@ fn bulk_apply_then_sends_activation_mails_and_the_result_with_progress() {
     assert_eq!(got.len(), 21, "20 activation mails and the result");
     assert_eq!(cli.json(["stats", "onboarding"])["invited"], 20);
 }
+
+#[test]
+fn password_reset_from_the_select_menu_is_mailed_with_a_portal_link() {
+    let sink = Sink::start();
+    let workspace = TempWorkspace::new();
+    let cli = workspace.cli();
+    cli.add_user_named("ann", "ann@example.com", "Ann", "Archer");
+    cli.ok(["mail", "setup", "--host", "127.0.0.1", "--port", &sink.port.to_string(), "--security", "none", "--from", "roster@example.com"]);
+    cli.ok(["mail", "options", "--portal-url", "https://login.example.com/reset?user={username}"]);
+    let app = Desktop::launch(test_name!(), workspace.path());
+    crate::wait_for_user_list(&app);
+
+    app.click(&format!("{} button.row-select", crate::user_row("ann")));
+    app.wait_for("#row-menu");
+    app.click(r#"#row-menu [role="menuitem"][data-action="reset-password"]"#);
+    app.wait_for_text("#reset-password-what", "a link to your reset page");
+    app.screenshot("confirm");
+    app.click("#action-submit");
+    app.wait_for_gone("#action-dialog");
+    app.wait_for_text("#notice", "ann@example.com");
+    let got = wait_for_mails(&sink, 1);
+    assert_eq!(got.len(), 1, "one reset mail");
+    // The bodies are quoted-printable: undo its soft line breaks and its "=3D" for "=".
+    let mail = got[0].replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    assert!(mail.contains("To: ann@example.com") && mail.contains("https://login.example.com/reset?user=ann"), "{mail}");
+}

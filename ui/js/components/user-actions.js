@@ -173,9 +173,10 @@ function resetPasswordDialog(user, ctx) {
   });
   mailOptions().then((options) => {
     if (dialog.closed) return;
+    const has = user.onboarded;
     what.textContent = options.resetMethod === "portal_link"
-      ? `Roster mails ${user.email} a link to your reset page, where they choose a new password. Their current password keeps working until they do.`
-      : `Roster mails ${user.email} a one-time temporary password. It replaces their current password at once, and they must choose a new one when they first sign in.`;
+      ? `Roster mails ${user.email} a link to your reset page, where they choose a new password.${has ? " Their current password keeps working until they do." : ""}`
+      : `Roster mails ${user.email} a one-time temporary password.${has ? " It replaces their current password at once, and they" : " They"} must choose a new one when they first sign in.`;
   }).catch(() => {});
   return dialog;
 }
