@@ -495,3 +495,45 @@ fn password_reset_from_the_select_menu_is_mailed_with_a_portal_link() {
     let mail = got[0].replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
     assert!(mail.contains("To: ann@example.com") && mail.contains("https://login.example.com/reset?user=ann"), "{mail}");
 }
+
+#[test]
+fn invited_users_waiting_over_a_week_get_a_reminder() {
+    let sink = Sink::start();
+    let workspace = TempWorkspace::new();
+    let cli = workspace.cli();
+    for name in ["ann", "ben", "cid"] {
+        cli.add_user(name, &format!("{name}@example.com"));
+    }
+    cli.ok(["mail", "setup", "--host", "127.0.0.1", "--port", &sink.port.to_string(), "--security", "none", "--from", "roster@example.com"]);
+    cli.ok(["mail", "send", "activation", "ann", "ben", "cid"]);
+    assert_eq!(wait_for_mails(&sink, 3).len(), 3);
+    // Roster's clock cannot be turned forward from outside: ann and ben's invitations are made
+    // ten days old in the file itself (sqlite3, which scripts/setup installs).
+    let aged = std::process::Command::new("sqlite3")
+        .arg(workspace.path())
+        .arg(
+            "UPDATE invitations SET invited_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-10 days'), \
+             last_sent_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-10 days') \
+             WHERE user_seq IN (SELECT seq FROM users WHERE username IN ('ann', 'ben'))",
+        )
+        .status()
+        .expect("run sqlite3; run scripts/setup");
+    assert!(aged.success(), "sqlite3 could not age the invitations");
+    assert_eq!(cli.json(["stats", "onboarding"])["reminderDue"], 2, "the CLI counts two due a reminder");
+
+    let app = Desktop::launch(test_name!(), workspace.path());
+    open_onboarding(&app);
+    let due = app.wait_for_text("#onboarding-reminder-text", "2 invited users are due a reminder");
+    assert!(due.contains("waiting over 7 days"), "{due}");
+    assert!(app.text(r#"tr[data-username="ann"] .cell-invitation"#).starts_with("Invited 10 days ago"));
+    app.screenshot("due");
+    app.click("#onboarding-remind");
+    app.wait_for_text("#onboarding-result-title", "Sent 2 activation mails");
+    app.wait_for_text("#onboarding-reminder-text", "No invited user is due a reminder");
+    let ann = app.text(r#"tr[data-username="ann"] .cell-invitation"#);
+    assert!(ann.contains("Invited 10 days ago") && ann.contains("Reminded today"), "{ann}");
+    assert_eq!(app.text(r#"tr[data-username="cid"] .cell-invitation"#), "Invited today", "cid was not due");
+    assert_eq!(wait_for_mails(&sink, 5).len(), 5, "one reminder each to ann and ben, none to cid");
+    app.js("document.querySelector('#onboarding-reminder').scrollIntoView({ block: 'start' });", vec![]);
+    app.screenshot("reminded");
+}
