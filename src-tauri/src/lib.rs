@@ -7,6 +7,7 @@
 
 mod bulk;
 mod commands;
+mod sync;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -46,8 +47,9 @@ fn workspace_arg(args: impl IntoIterator<Item = String>) -> Option<PathBuf> {
     None
 }
 
-/// Registers the dialog plugin, state (the workspace, the bulk screen's open plan) and commands
-/// on `builder`; tests pass `tauri::test::mock_builder()`.
+/// Registers the dialog plugin, state (the workspace; the bulk screen's open plan and the cancel
+/// flag of long work: bulk, mail, sync) and commands on `builder`; tests pass
+/// `tauri::test::mock_builder()`.
 pub fn build<R: Runtime>(builder: Builder<R>, desktop: Desktop) -> Builder<R> {
     builder.plugin(tauri_plugin_dialog::init()).manage(desktop).manage(BulkSession::default()).invoke_handler(tauri::generate_handler![
         commands::workspace_info,
@@ -106,6 +108,19 @@ pub fn build<R: Runtime>(builder: Builder<R>, desktop: Desktop) -> Builder<R> {
         commands::bulk_save_results,
         commands::bulk_history,
         commands::bulk_undo,
+        sync::remote_add,
+        sync::remote_list,
+        sync::remote_show,
+        sync::remote_link,
+        sync::remote_remove,
+        sync::remote_test,
+        sync::sync_status,
+        sync::sync_pull,
+        sync::sync_plan,
+        sync::sync_push,
+        sync::sync_cancel,
+        sync::sync_conflicts,
+        sync::sync_resolve,
     ])
 }
 

@@ -543,3 +543,106 @@ fn bulk_cancel_stops_planning_and_keeps_the_open_plan() {
     let page = app.invoke("bulk_rows", json!({ "outcome": null, "offset": 0, "limit": 1 })).unwrap();
     assert_eq!(page["total"], 5, "a cancelled plan does not replace the open one");
 }
+
+// ---- Remotes and sync ------------------------------------------------------------------------------
+
+#[test]
+fn a_remote_without_a_token_is_added_linked_listed_and_removed() {
+    let app = app();
+    let local = app.invoke("sync_status", json!({})).unwrap();
+    assert_eq!(local, json!({ "remote": null, "pending": 0, "conflicts": 0, "lastPull": null, "lastPush": null }), "local only");
+    assert_eq!(app.invoke("remote_list", json!({})).unwrap(), json!([]));
+
+    // No token: nothing goes to the keyring, so this runs without one.
+    let added = app
+        .invoke("remote_add", json!({ "input": { "name": "idp", "url": "http://127.0.0.1:9/scim/v2/", "token": "", "insecureSkipTlsVerify": false } }))
+        .unwrap();
+    assert_eq!((&added["name"], &added["url"], &added["linked"]), (&json!("idp"), &json!("http://127.0.0.1:9/scim/v2"), &json!(true)), "{added}");
+    assert_eq!((&added["tokenInKeyring"], &added["capabilities"], &added["lastPush"]), (&json!(false), &Value::Null, &Value::Null), "{added}");
+    let other = app.invoke("remote_add", json!({ "input": { "name": "spare", "url": "https://scim.example.com/v2", "insecureSkipTlsVerify": true } })).unwrap();
+    assert_eq!((&other["linked"], &other["insecureSkipTlsVerify"]), (&json!(false), &json!(true)), "only the first remote is linked: {other}");
+    let names: Vec<Value> = app.invoke("remote_list", json!({})).unwrap().as_array().unwrap().iter().map(|r| r["name"].clone()).collect();
+    assert_eq!(names, [json!("idp"), json!("spare")]);
+    assert_eq!(app.invoke("remote_show", json!({ "name": "spare" })).unwrap(), other);
+
+    // Linked: a local change waits for the push.
+    app.invoke("add_user", json!({ "input": { "username": "alice", "email": "alice@example.com" } })).unwrap();
+    let status = app.invoke("sync_status", json!({})).unwrap();
+    assert_eq!((&status["remote"], &status["pending"], &status["conflicts"]), (&json!("idp"), &json!(1), &json!(0)), "{status}");
+    let plan = app.invoke("sync_plan", json!({})).unwrap();
+    assert_eq!((&plan["pending"], &plan["creates"]), (&json!(1), &json!(1)), "{plan}");
+    assert_eq!((&plan["operations"][0]["operation"], &plan["operations"][0]["name"]), (&json!("create"), &json!("alice")), "{plan}");
+    assert_eq!(app.invoke("sync_conflicts", json!({})).unwrap(), json!([]));
+
+    let linked = app.invoke("remote_link", json!({ "name": "spare" })).unwrap();
+    assert_eq!(linked["linked"], true);
+    assert_eq!(app.invoke("remote_show", json!({ "name": "idp" })).unwrap()["linked"], false);
+    let removed = app.invoke("remote_remove", json!({ "name": "spare" })).unwrap();
+    assert_eq!(removed["name"], "spare", "the remote as it was");
+    assert_eq!(app.invoke("sync_status", json!({})).unwrap()["remote"], Value::Null, "removing the linked remote makes the workspace local only");
+    app.invoke("remote_remove", json!({ "name": "idp" })).unwrap();
+    assert_eq!(app.invoke("remote_list", json!({})).unwrap(), json!([]));
+    let gone = app.invoke("remote_show", json!({ "name": "idp" })).unwrap_err();
+    assert_eq!(gone["code"], "not_found", "{gone}");
+}
+
+#[test]
+fn remote_add_names_every_field_in_error_and_a_taken_name() {
+    let app = app();
+    let err = app.invoke("remote_add", json!({ "input": { "name": "bad name", "url": "ftp://x" } })).unwrap_err();
+    assert_eq!(err["code"], "validation", "{err}");
+    let fields: Vec<&str> = err["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "url"], "{err}");
+    assert_eq!(app.invoke("remote_list", json!({})).unwrap(), json!([]), "nothing is saved");
+
+    app.invoke("remote_add", json!({ "input": { "name": "idp", "url": "https://scim.example.com/v2" } })).unwrap();
+    let taken = app.invoke("remote_add", json!({ "input": { "name": "IDP", "url": "https://other.example.com/v2" } })).unwrap_err();
+    assert_eq!((taken["code"].as_str(), taken["fields"][0]["field"].as_str(), taken["fields"][0]["code"].as_str()), (Some("conflict"), Some("name"), Some("taken")), "{taken}");
+    for cmd in ["remote_link", "remote_remove", "remote_test"] {
+        let err = app.invoke(cmd, json!({ "name": "ghost" })).unwrap_err();
+        assert_eq!(err["code"], "not_found", "{cmd}: {err}");
+    }
+}
+
+#[test]
+fn sync_without_a_linked_remote_is_not_configured() {
+    let (app, _sent) = app_recording_progress();
+    for (cmd, args) in [
+        ("sync_pull", json!({ "onProgress": channel(1) })),
+        ("sync_push", json!({ "onProgress": channel(2) })),
+        ("sync_plan", json!({})),
+        ("sync_conflicts", json!({})),
+        ("sync_resolve", json!({ "id": 1, "keep": "mine" })),
+    ] {
+        let err = app.invoke(cmd, args).unwrap_err();
+        assert_eq!(err["code"], "not_configured", "{cmd}: {err}");
+        assert!(err["message"].as_str().unwrap().contains("Settings → Remotes"), "{cmd} says where to link one: {err}");
+    }
+    assert_eq!(app.invoke("sync_cancel", json!({})).unwrap(), Value::Null, "cancel with nothing running is harmless");
+}
+
+#[test]
+fn a_server_that_refuses_the_token_is_a_remote_error_naming_why() {
+    let (app, sent) = app_recording_progress();
+    // A loopback "server" that answers 401 to every request.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"401","detail":"bad token"}"#;
+            let _ = write!(stream, "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/scim+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+        }
+    });
+    app.invoke("remote_add", json!({ "input": { "name": "idp", "url": format!("http://127.0.0.1:{port}/v2") } })).unwrap();
+    let err = app.invoke("remote_test", json!({ "name": "idp" })).unwrap_err();
+    assert_eq!((err["code"].as_str(), err["fields"][0]["field"].as_str(), err["fields"][0]["code"].as_str()), (Some("remote"), Some("remote"), Some("unauthorized")), "{err}");
+    assert_eq!(app.invoke("remote_show", json!({ "name": "idp" })).unwrap()["capabilities"], Value::Null, "nothing discovered");
+    let err = app.invoke("sync_pull", json!({ "onProgress": channel(7) })).unwrap_err();
+    assert_eq!(err["fields"][0]["code"], "unauthorized", "{err}");
+    assert!(phases(&sent, 7).is_empty(), "discovery fails before any phase: {:?}", phases(&sent, 7));
+    let bad = app.invoke("sync_resolve", json!({ "id": 1, "keep": "both" })).unwrap_err();
+    assert_eq!(bad["code"], "usage", "{bad}");
+}
