@@ -32,6 +32,12 @@ pub struct Password(Secret<String>);
 impl Password {
     const FIELD: &'static str = "password";
 
+    /// The plain text, for the one place that may keep it: sealed for a push to the
+    /// linked directory, never stored as it is.
+    pub fn secret(&self) -> &Secret<String> {
+        &self.0
+    }
+
     /// Checks `raw` against `policy`. `identifiers` (username, email) may not be the password.
     pub fn parse(raw: &str, policy: PasswordPolicy, identifiers: &[&str]) -> Result<Self, FieldError> {
         let n = raw.chars().count();

@@ -202,6 +202,8 @@ struct Ready {
     subject: String,
     /// For a user's mail: the user, and the hash of the temporary password it carries.
     user: Option<(User, Option<PasswordHash>)>,
+    /// That temporary password, kept (sealed) for a push when the workspace is linked.
+    temporary: Option<Secret<String>>,
     kind: MailKind,
 }
 
@@ -402,6 +404,9 @@ impl Workspace {
             )
         })? as u64;
         let options = self.mail_options_in_use()?;
+        // Temporary passwords of a linked workspace are kept, sealed, for the next push; without
+        // a keyring for the key nothing is sent (a password is never kept in plain text).
+        let mut sealer = if options.portal.is_none() { self.password_sealer()? } else { None };
         let templates = self.templates()?;
         let settings = self.store.reader().settings()?;
         let total = self.store.reader().outbox_counts()?.queued;
@@ -451,6 +456,9 @@ impl Workspace {
                             w.mail_sent(r.seq, &r.mail.to.join(", "), &r.subject, now)?;
                             if let Some((user, hash)) = &r.user {
                                 record_sent(w, r.kind, user, hash.as_ref(), now, &actor)?;
+                                if let (Some(sealer), Some(p)) = (sealer.as_mut(), &r.temporary) {
+                                    sealer.keep(w, &user.id, p)?;
+                                }
                             }
                             sent += 1;
                         }
@@ -782,6 +790,7 @@ impl Workspace {
             .into_par_iter()
             .map(|(seq, kind, user, mut values, temporary)| {
                 let mut hash = None;
+                let kept = temporary.as_ref().map(|(p, _)| p.clone());
                 if let Some((password, salt)) = temporary {
                     let p = Password::parse(password.expose(), policy, &[]).map_err(|e| {
                         (seq, "policy", format!("A temporary password meeting the workspace's password policy cannot be made: {}", e.message))
@@ -796,7 +805,7 @@ impl Workspace {
                 if !html.trim().is_empty() {
                     mail = mail.with_html(html);
                 }
-                Ok(Ready { seq, mail, subject, user: Some((user, hash)), kind })
+                Ok(Ready { seq, mail, subject, user: Some((user, hash)), temporary: kept, kind })
             })
             .collect();
         for r in rendered {
@@ -845,7 +854,7 @@ fn finished_mail(row: OutboxRow, kind: MailKind) -> Ready {
     if let Some((name, bytes)) = row.attachment {
         mail = mail.with_attachment(Attachment::new(name, "text/csv", bytes));
     }
-    Ready { seq: row.seq, mail, subject: row.subject, user: None, kind }
+    Ready { seq: row.seq, mail, subject: row.subject, user: None, temporary: None, kind }
 }
 
 /// After a user's mail went out: an activation makes the user invited (with the hash of the

@@ -168,7 +168,7 @@ impl Workspace {
 }
 
 /// The keyring account of a remote's bearer token.
-fn token_account(workspace_id: &str, remote: &str) -> String {
+pub(crate) fn token_account(workspace_id: &str, remote: &str) -> String {
     workspace_account(workspace_id, &format!("scim-token/{}", remote.to_ascii_lowercase()))
 }
 

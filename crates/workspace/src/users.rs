@@ -33,6 +33,9 @@ impl Workspace {
             return Err(Error::from_fields(errors));
         }
         let new_user = parsed.expect("no errors means the draft parsed");
+        // A linked workspace keeps the password, sealed, for the next push.
+        let plain = new_user.password.as_ref().map(|p| p.secret().clone());
+        let mut sealer = if plain.is_some() { self.password_sealer()? } else { None };
         let id = UserId::from_random_bytes(self.random_bytes());
         let salt = Salt(self.random_bytes());
         let now = self.clock.now();
@@ -42,6 +45,9 @@ impl Workspace {
         let actor = self.actor.clone();
         let activation = self.store.write(|w| {
             w.insert_user(&user)?;
+            if let (Some(sealer), Some(p)) = (sealer.as_mut(), &plain) {
+                sealer.keep(w, &user.id, p)?;
+            }
             audit_user(w, &actor, now, AuditAction::Create.as_str(), &user, None, Some(&view), &format!("Added {}", user.email))?;
             let queue = settings.auto_send_reset_mail && user.password.is_none();
             queue.then(|| Self::queue_activation(w, &user, now)).transpose()

@@ -79,7 +79,10 @@ impl Workspace {
 
         // Passwords first, outside the transaction: argon2id on every core.
         let salts = self.password_salts(plan, &changing);
+        let sets_passwords = !salts.is_empty();
         let hashes = hash_passwords(plan, salts, progress)?;
+        // A linked workspace keeps the file's passwords, sealed, for the next push.
+        let sealer = if sets_passwords { self.password_sealer()? } else { None };
 
         progress.phase("applying");
         let now = self.clock.now();
@@ -91,7 +94,7 @@ impl Workspace {
                 return Err(stale());
             }
             let batch = w.insert_batch(&NewBatch { id: &batch_id, applied_at: now, actor, file_name: &plan.file_name })?;
-            let mut apply = RowApply { w, batch, now, hashes, id_random, counts: BatchCounts::default(), pending: Vec::new() };
+            let mut apply = RowApply { w, batch, now, hashes, sealer, id_random, counts: BatchCounts::default(), pending: Vec::new() };
             for_each_checked(mapped, &plan.settings, &plan.defs, &changing, progress, |i, checked| {
                 let row = checked.row as u64;
                 match checked.result {
@@ -253,6 +256,7 @@ struct RowApply<'w, 'c> {
     batch: i64,
     now: Timestamp,
     hashes: HashMap<u32, PasswordHash>,
+    sealer: Option<crate::sync::PasswordSealer>,
     /// New users get sequential ids: the batch's time, a counter, these bytes.
     id_random: [u8; 6],
     counts: BatchCounts,
@@ -284,8 +288,11 @@ impl RowApply<'_, '_> {
         let op = match parsed {
             ParsedRow::Add(add) => {
                 let bulk::AddRow { user: mut new_user, groups, roles, status, second_factor, device_limit, password_expiry } = *add;
-                new_user.password = None;
                 let id = UserId::sequential(self.now, self.counts.created as u32, self.id_random);
+                if let (Some(sealer), Some(p)) = (self.sealer.as_mut(), &new_user.password) {
+                    sealer.keep(self.w, &id, p.secret())?;
+                }
+                new_user.password = None;
                 let mut user = new_user.into_user(id, self.now, Salt([0; 16]));
                 user.password = self.hashes.remove(&index);
                 if let Some(s) = status {
@@ -306,6 +313,9 @@ impl RowApply<'_, '_> {
                 let mut next: User = updated_user(&current, &up, &plan.settings, &plan.defs).map_err(|_| stale())?;
                 if let Some(hash) = self.hashes.remove(&index) {
                     next.password = Some(hash);
+                    if let (Some(sealer), Some(p)) = (self.sealer.as_mut(), &up.password) {
+                        sealer.keep(self.w, &current.id, p.secret())?;
+                    }
                 }
                 next.version = current.version + 1;
                 next.updated_at = self.now;

@@ -3,16 +3,13 @@
 
 use roster_core::Secret;
 use roster_scim::{Capabilities, Client, ClientConfig};
-use roster_secrets::{workspace_account, Keyring};
+use roster_secrets::Keyring;
+
+use crate::remotes::token_account;
 use roster_store::RemoteRow;
 
 use super::{not_linked, scim_error};
 use crate::{Error, ErrorCode, RemoteView, Workspace};
-
-/// The keyring account of a remote's bearer token: the same as `remotes.rs` stores it under.
-fn token_account(workspace_id: &str, remote: &str) -> String {
-    workspace_account(workspace_id, &format!("scim-token/{}", remote.to_ascii_lowercase()))
-}
 
 /// The linked remote, a client for it, and what it said of itself.
 pub(crate) struct Linked {

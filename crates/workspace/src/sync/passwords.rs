@@ -67,14 +67,6 @@ impl Workspace {
         Ok(Some(PasswordSealer { cipher: ChaCha20Poly1305::new(Key::from_slice(&key)), rng: StdRng::from_seed(seed), at: self.clock.now() }))
     }
 
-    /// Keeps one password for the push (the sealer made and used at once).
-    #[allow(dead_code)]
-    pub(crate) fn keep_password_for_push(&mut self, user: &UserId, password: &Secret<String>) -> Result<(), Error> {
-        if let Some(mut sealer) = self.password_sealer()? {
-            self.store.write(|w| sealer.keep(w, user, password))?;
-        }
-        Ok(())
-    }
 
     /// The key, from the keyring; made and stored there first when `make` and missing.
     fn sync_key(&mut self, make: bool) -> Result<Option<[u8; 32]>, Error> {
@@ -129,7 +121,7 @@ mod tests {
 #[cfg(test)]
 mod push_tests {
     use crate::sync::scim_server;
-    use roster_core::{Secret, UserId};
+    use roster_core::Secret;
 
     use crate::{RemoteInput, Silent, UserInput, Workspace};
 
@@ -141,9 +133,11 @@ mod push_tests {
         let mut ws = Workspace::open(&path).unwrap();
         ws.remote_add(RemoteInput { name: "idp".into(), url: server.base_url(), token: Some(Secret::new(scim_server::TOKEN.into())), ..RemoteInput::default() })
             .unwrap();
-        let id = ws.add_user(UserInput { username: "alice".into(), email: "alice@example.com".into(), ..UserInput::default() }).unwrap().id;
+        // Set offline through the form's use case: kept, sealed, for the push.
         let plain = "correct horse battery staple 42";
-        ws.keep_password_for_push(&UserId::parse(&id).unwrap(), &Secret::new(plain.to_owned())).unwrap();
+        let input = UserInput { username: "alice".into(), email: "alice@example.com".into(), password: Some(Secret::new(plain.to_owned())), ..UserInput::default() };
+        let id = ws.add_user(input).unwrap().id;
+        assert!(ws.store.reader().kept_password(&id).unwrap().is_some());
         let file = std::fs::read(&path).unwrap();
         let wal = std::fs::read(path.with_extension("roster-wal")).unwrap_or_default();
         assert!(!file.windows(plain.len()).chain(wal.windows(plain.len())).any(|w| w == plain.as_bytes()), "never in plain text on disk");
