@@ -42,6 +42,12 @@ pub enum Command {
     /// Mail: the SMTP server, sending activation, reset and welcome mails, the outbox, options and templates
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Remote directories (SCIM 2.0 service providers): add, list, show, test, link, remove
+    #[command(subcommand)]
+    Remote(RemoteCommand),
+    /// Sync with the linked remote: status, pull, plan, push, conflicts, resolve
+    #[command(subcommand)]
+    Sync(SyncCommand),
     /// The audit log, newest first
     Audit {
         /// Only entries about this user (or group, role, attribute)
@@ -366,6 +372,62 @@ pub enum MailCommand {
     /// The mail templates: list, show, set, reset, preview
     #[command(subcommand)]
     Template(TemplateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RemoteCommand {
+    /// Add a remote; its bearer token (read from standard input) goes to the OS keyring only. The first remote added is linked
+    Add {
+        /// A name for it: letters, digits, '-', '_' or '.'
+        name: String,
+        /// The SCIM base URL, e.g. https://idp.example.com/scim/v2
+        #[arg(long, value_name = "BASE_URL")]
+        url: String,
+        /// Read the bearer token from standard input (one line); without it no token is sent
+        #[arg(long)]
+        token_stdin: bool,
+        /// Do not verify the server's TLS certificate (a warning each time the remote is used)
+        #[arg(long)]
+        insecure_skip_tls_verify: bool,
+    },
+    /// The remotes, the linked one marked
+    List,
+    /// A remote, with the capabilities its server reported at the last test or sync
+    Show { name: String },
+    /// Connect: read the server's capabilities (/ServiceProviderConfig, /Schemas, /ResourceTypes) and check the token
+    Test { name: String },
+    /// Link the workspace to this remote: from now on its changes queue for it
+    Link { name: String },
+    /// Remove a remote and its token; removing the linked one makes the workspace local only
+    Remove { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// The linked remote, pending changes, open conflicts, last pull and push
+    Status,
+    /// Read the remote's users and groups into the workspace (never over a local change waiting to be pushed)
+    Pull,
+    /// What a push would send, per pending change; contacts nobody
+    Plan,
+    /// Send the pending changes to the linked remote
+    Push,
+    /// The open conflicts: mine, theirs and base per field
+    Conflicts,
+    /// Resolve a conflict by keeping one side whole
+    Resolve {
+        /// The conflict's id (see `roster sync conflicts`)
+        id: i64,
+        /// mine: your version goes with the next push; theirs: the remote's version replaces yours
+        #[arg(long, value_enum)]
+        keep: KeepArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KeepArg {
+    Mine,
+    Theirs,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,7 @@
 //! Printing: human text or one JSON document, and errors.
 
+mod sync;
+
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -1,11 +1,14 @@
 //! One function per subcommand: read the arguments, call one workspace function, print.
-//! Grouped by noun: `user`, `group`, `role`, `audit` (with stats); the small ones are here.
+//! Grouped by noun: `user`, `group`, `role`, `bulk`, `mail`, `remote`, `sync`, `audit`; the small
+//! ones are here.
 
 mod audit;
 mod bulk;
 mod group;
 mod mail;
+mod remote;
 mod role;
+mod sync;
 mod user;
 
 use roster_workspace::{Error, Workspace};
@@ -24,6 +27,8 @@ pub fn run(cli: &Cli) -> Result<(), Error> {
         Command::Attr(cmd) => attr(&mut ws, cmd, out),
         Command::Bulk(cmd) => bulk::run(&mut ws, cmd, out),
         Command::Mail(cmd) => mail::run(&mut ws, cmd, out),
+        Command::Remote(cmd) => remote::run(&mut ws, cmd, out),
+        Command::Sync(cmd) => sync::run(&mut ws, cmd, out),
         Command::Stats(StatsCommand::Onboarding { remind_after_days }) => out.onboarding(&ws.onboarding_stats(*remind_after_days)?),
         Command::Audit { user, action, limit, before } => audit::list(&ws, user, action, *limit, *before, out),
         Command::Demo { users, seed } => {

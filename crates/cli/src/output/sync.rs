@@ -1,0 +1,305 @@
+//! Printing remotes and sync: profiles with their capabilities, status, pull, plan, push
+//! results and conflicts. Never a token: the views carry only whether the keyring holds one.
+
+use std::io::Write;
+
+use roster_workspace::{Error, RemoteView, SyncConflictView, SyncPlanView, SyncPullView, SyncPushView, SyncStatusView};
+use serde_json::Value;
+
+use super::{count, print_json, table, Out};
+
+impl Out {
+    /// On stderr each time a remote without TLS verification is added or contacted, also with
+    /// --json (then as `{"warning": {"code", "message"}}` on one line).
+    pub fn warn_if_insecure(self, remote: Option<&RemoteView>) {
+        let Some(r) = remote.filter(|r| r.insecure_skip_tls_verify) else { return };
+        let message = format!(
+            "TLS verification is off for the remote {}: anyone on the network path could read its token and change what it sends",
+            r.name
+        );
+        if self.json {
+            eprintln!("{}", serde_json::json!({ "warning": { "code": "tls_verification_off", "message": message } }));
+        } else {
+            eprintln!("warning: {message}");
+        }
+    }
+
+    pub fn remote_added(self, r: &RemoteView) -> Result<(), Error> {
+        self.warn_if_insecure(Some(r));
+        self.info(r, |r| {
+            let linked = if r.linked { "; linked: the workspace's changes now queue for it" } else { "" };
+            format!("Added the remote {} ({}), {}{linked}. Check it: roster remote test {}", r.name, r.url, token(r), r.name)
+        })
+    }
+
+    pub fn remotes(self, remotes: &[RemoteView]) -> Result<(), Error> {
+        if self.json {
+            print_json(remotes);
+            return Ok(());
+        }
+        if remotes.is_empty() {
+            println!("No remotes: the workspace is local only. Add one with: roster remote add NAME --url BASE_URL [--token-stdin]");
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> = remotes
+            .iter()
+            .map(|r| {
+                vec![
+                    if r.linked { "*" } else { "" }.to_owned(),
+                    r.name.clone(),
+                    r.url.clone(),
+                    tls(r).to_owned(),
+                    if r.token_in_keyring { "in keyring" } else { "none" }.to_owned(),
+                    or_dash(&r.last_pull),
+                    or_dash(&r.last_push),
+                ]
+            })
+            .collect();
+        table(&["", "NAME", "URL", "TLS", "TOKEN", "LAST PULL", "LAST PUSH"], &rows);
+        eprintln!("* linked: the workspace's changes queue for it");
+        Ok(())
+    }
+
+    pub fn remote(self, r: &RemoteView) -> Result<(), Error> {
+        if self.json {
+            print_json(r);
+            return Ok(());
+        }
+        let rows = [
+            ("Name", r.name.clone()),
+            ("URL", r.url.clone()),
+            ("Linked", if r.linked { "yes (the workspace's changes queue for it)".into() } else { format!("no (roster remote link {})", r.name) }),
+            ("TLS", tls(r).to_owned()),
+            ("Token", token(r).to_owned()),
+            ("Last pull", or_dash(&r.last_pull)),
+            ("Last push", or_dash(&r.last_push)),
+            ("Added", r.created_at.clone()),
+            ("Capabilities", r.discovered_at.as_ref().map_or_else(|| format!("not read yet: roster remote test {}", r.name), |at| format!("as of {at}"))),
+        ];
+        let mut out = std::io::stdout().lock();
+        for (k, v) in rows {
+            let _ = writeln!(out, "{k:<18} {v}");
+        }
+        if let Some(c) = &r.capabilities {
+            for (k, v) in capabilities(c) {
+                let _ = writeln!(out, "  {k:<16} {v}");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn remote_tested(self, r: &RemoteView) -> Result<(), Error> {
+        if !self.json {
+            let token = if r.token_in_keyring { " and took the token" } else { " (no token sent)" };
+            println!("Reached {} at {}: the server answered{token}.\n", r.name, r.url);
+        }
+        self.remote(r)
+    }
+
+    pub fn remote_linked(self, r: &RemoteView) -> Result<(), Error> {
+        self.info(r, |r| format!("Linked the workspace to {}: its changes now queue for it (roster sync status)", r.name))
+    }
+
+    pub fn remote_removed(self, r: &RemoteView) -> Result<(), Error> {
+        self.info(r, |r| {
+            let local = if r.linked { "; the workspace is local only now, and what was queued for it is forgotten" } else { "" };
+            format!("Removed the remote {} and its token{local}", r.name)
+        })
+    }
+
+    pub fn sync_status(self, s: &SyncStatusView) -> Result<(), Error> {
+        if self.json {
+            print_json(s);
+            return Ok(());
+        }
+        let Some(remote) = &s.remote else {
+            println!("Local only: not linked to a remote (roster remote add NAME --url BASE_URL)");
+            return Ok(());
+        };
+        println!("Remote     {remote}");
+        println!("Pending    {}", count(s.pending, "change", "changes"));
+        println!("Conflicts  {}", s.conflicts);
+        println!("Last pull  {}", or_dash(&s.last_pull));
+        println!("Last push  {}", or_dash(&s.last_push));
+        if s.conflicts > 0 {
+            eprintln!("Conflicts: roster sync conflicts, then roster sync resolve ID --keep mine|theirs");
+        }
+        Ok(())
+    }
+
+    pub fn sync_pulled(self, p: &SyncPullView) -> Result<(), Error> {
+        if self.json {
+            print_json(p);
+        } else {
+            let mut out = std::io::stdout().lock();
+            let counts = |c: &roster_workspace::SyncCountsView| {
+                format!("{} new, {} updated, {} unchanged, {} removed, {}", c.created, c.updated, c.unchanged, c.deleted, count(c.conflicts, "conflict", "conflicts"))
+            };
+            let _ = writeln!(out, "Pulled from {}: users {}; groups {}", p.remote, counts(&p.users), counts(&p.groups));
+            for problem in &p.problems {
+                let _ = writeln!(out, "Not taken: {} {}, {}: {}", problem.entity, problem.name, problem.field, problem.message);
+            }
+            local_only(&mut out, &p.local_only_fields);
+        }
+        let conflicts = p.users.conflicts + p.groups.conflicts;
+        if conflicts > 0 {
+            self.note_err(&format!(
+                "{} (a local change waits where the remote changed too): roster sync conflicts, then roster sync resolve ID --keep mine|theirs",
+                count(conflicts, "conflict", "conflicts")
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn sync_plan(self, p: &SyncPlanView) -> Result<(), Error> {
+        if self.json {
+            print_json(p);
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "A push to {} would send {} to create, {} to update, {} to delete ({} pending{})",
+            p.remote,
+            p.creates,
+            p.patches,
+            p.deletes,
+            count(p.pending, "change", "changes"),
+            if p.nothing_to_send > 0 { format!(", {} with nothing to send", p.nothing_to_send) } else { String::new() }
+        );
+        drop(out);
+        if !p.operations.is_empty() {
+            println!();
+            let rows: Vec<Vec<String>> = p
+                .operations
+                .iter()
+                .map(|o| vec![o.operation.clone(), o.entity.clone(), o.name.clone(), o.fields.join(", "), if o.password { "yes" } else { "" }.to_owned()])
+                .collect();
+            table(&["OPERATION", "ENTITY", "NAME", "FIELDS", "PASSWORD"], &rows);
+        }
+        local_only(&mut std::io::stdout().lock(), &p.local_only_fields);
+        Ok(())
+    }
+
+    /// Each operation that did not go through, with the server's message, then the counts.
+    pub fn sync_pushed(self, p: &SyncPushView) -> Result<(), Error> {
+        if self.json {
+            print_json(p);
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        for r in p.results.iter().filter(|r| r.result == "failed" || r.result == "conflict") {
+            let status = r.status.map_or_else(String::new, |s| format!(" ({s})"));
+            let what = if r.result == "conflict" { "Conflict" } else { "Failed" };
+            let message = if r.message.is_empty() { "no reason given" } else { &r.message };
+            let _ = writeln!(out, "{what}: {} {} {}{status}: {message}", r.method, r.entity, r.name);
+        }
+        if p.results.is_empty() && p.stopped.is_none() {
+            let _ = writeln!(out, "Nothing to push: no pending changes");
+            return Ok(());
+        }
+        let how = if p.used_bulk { "Bulk request" } else { "request" };
+        let _ = writeln!(
+            out,
+            "Pushed to {}: {} done, {} failed, {}, {} not sent ({}). Results kept as push {}",
+            p.remote,
+            p.done,
+            p.failed,
+            count(p.conflicts, "conflict", "conflicts"),
+            p.not_sent,
+            count(p.requests, how, &format!("{how}s")),
+            p.push
+        );
+        Ok(())
+    }
+
+    pub fn sync_conflicts(self, conflicts: &[SyncConflictView]) -> Result<(), Error> {
+        if self.json {
+            print_json(conflicts);
+            return Ok(());
+        }
+        if conflicts.is_empty() {
+            println!("No conflicts");
+            return Ok(());
+        }
+        for (i, c) in conflicts.iter().enumerate() {
+            println!("{}Conflict {}: {} {} (found {})", if i == 0 { "" } else { "\n" }, c.id, c.entity, c.name, c.found_at);
+            let rows: Vec<Vec<String>> = c.fields.iter().map(|f| vec![f.field.clone(), value(&f.mine), value(&f.theirs), value(&f.base)]).collect();
+            table(&["FIELD", "MINE", "THEIRS", "BASE"], &rows);
+        }
+        eprintln!("Resolve each: roster sync resolve ID --keep mine|theirs");
+        Ok(())
+    }
+
+    pub fn sync_resolved(self, c: &SyncConflictView) -> Result<(), Error> {
+        self.info(c, |c| {
+            let side = c.resolution.as_deref().unwrap_or("");
+            let next = if side == "mine" { ": your version goes with the next push (roster sync push)" } else { ": the remote's version is in the workspace" };
+            format!("Resolved conflict {} ({} {}) keeping {side}{next}", c.id, c.entity, c.name)
+        })
+    }
+
+    /// A note for people on stderr; with --json too (stdout holds the document).
+    fn note_err(self, text: &str) {
+        eprintln!("{text}");
+    }
+}
+
+fn tls(r: &RemoteView) -> &'static str {
+    if r.insecure_skip_tls_verify {
+        "NOT VERIFIED"
+    } else {
+        "verified"
+    }
+}
+
+fn token(r: &RemoteView) -> &'static str {
+    if r.token_in_keyring {
+        "token in the OS keyring"
+    } else {
+        "no token"
+    }
+}
+
+fn or_dash(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "-".into())
+}
+
+/// A field's value in a conflict: strings as they are, others as JSON, absent as "-".
+fn value(v: &Option<Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "-".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn local_only(out: &mut impl Write, fields: &[String]) {
+    if !fields.is_empty() {
+        let _ = writeln!(out, "Local only for this remote (it has no Roster extension): {}", fields.join(", "));
+    }
+}
+
+/// The capabilities a discovery kept (SCIM's own JSON, as roster-scim writes it), one line each.
+fn capabilities(c: &Value) -> Vec<(&'static str, String)> {
+    let yes = |v: &Value| if v.as_bool() == Some(true) { "yes" } else { "no" };
+    let number = |v: &Value| v.as_u64().map_or_else(|| "?".to_owned(), |n| n.to_string());
+    let bulk = match &c["bulk"] {
+        Value::Null => "no (one request per change)".to_owned(),
+        b => format!("yes, maxOperations {}, maxPayloadSize {} bytes", number(&b["maxOperations"]), number(&b["maxPayloadSize"])),
+    };
+    let filter = match (yes(&c["filter"]), c["maxResults"].as_u64()) {
+        ("yes", Some(n)) => format!("yes, maxResults {n}"),
+        (f, _) => f.to_owned(),
+    };
+    let roster = if yes(&c["rosterExtension"]) == "yes" { "yes".to_owned() } else { "no (Roster's own fields stay local only for this remote)".to_owned() };
+    vec![
+        ("Bulk", bulk),
+        ("Patch", yes(&c["patch"]).to_owned()),
+        ("Filter", filter),
+        ("ETag", yes(&c["etag"]).to_owned()),
+        ("Change password", yes(&c["changePassword"]).to_owned()),
+        ("Enterprise ext.", yes(&c["enterpriseExtension"]).to_owned()),
+        ("Roster extension", roster),
+    ]
+}
