@@ -135,7 +135,13 @@ impl Workspace {
         let (password_in_keyring, keyring_state) = match (self.store.reader().setting(WORKSPACE_ID)?, keyring.availability().into_result()) {
             (_, Err(e)) => (false, e.to_string()),
             (None, Ok(())) => (false, "available".to_owned()),
-            (Some(id), Ok(())) => (keyring.contains(&workspace_account(&id, SMTP_PASSWORD)).map_err(secret_error)?, "available".to_owned()),
+            // A keyring that answered availability but fails this lookup (a Secret Service that
+            // dropped off the bus) is reported like an unavailable one, not as an error: the set-up
+            // reads back after mail_setup saved it, and a server without a login needs no keyring.
+            (Some(id), Ok(())) => match keyring.contains(&workspace_account(&id, SMTP_PASSWORD)) {
+                Ok(found) => (found, "available".to_owned()),
+                Err(e) => (false, e.to_string()),
+            },
         };
         Ok(MailView {
             configured: !stored.host.is_empty(),
