@@ -88,7 +88,10 @@ export class SendProgress {
       this.bar.removeAttribute("value"); // indeterminate until the shell counts the queue
       this.count.textContent = "";
     }
-    this.cancel.textContent = busy.cancelling ? "Cancelling…" : "Cancel";
+    // Written only when it changes: replacing the text node under a pressed pointer makes
+    // WebKit drop the click (the press and the release no longer share a node).
+    const cancelText = busy.cancelling ? "Cancelling…" : "Cancel";
+    if (this.cancel.textContent !== cancelText) this.cancel.textContent = cancelText;
     this.cancel.setAttribute("aria-disabled", String(busy.cancelling));
   }
 
