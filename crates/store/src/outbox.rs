@@ -337,6 +337,14 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Notes why the queued mails (with seqs in `seqs`) wait: the server could not be reached.
+    pub fn note_queued(&self, seqs: std::ops::RangeInclusive<i64>, code: &str, error: &str, at: Timestamp) -> Result<usize, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("UPDATE mail_outbox SET error_code = ?1, error = ?2, updated_at = ?3 WHERE state = 'queued' AND seq BETWEEN ?4 AND ?5")?
+            .execute(params![code, error, timestamp(at), seqs.start(), seqs.end()])?)
+    }
+
     /// Claimed mails that were not tried after all (the sending was cancelled or stopped)
     /// go back to the queue, their attempt not counted.
     pub fn release_mails(&self, seqs: &[i64], at: Timestamp) -> Result<usize, StoreError> {

@@ -485,6 +485,9 @@ impl Workspace {
             done += sent + (unready.len() as u64) + tally.failed as u64;
             progress.update(done.min(total), total);
             if let Some((code, message)) = stopped {
+                // Every mail still waiting gives the reason, not only the ones tried.
+                let now = self.clock.now();
+                self.store.write(|w| w.note_queued(seqs.clone(), code, &message, now))?;
                 view.stopped_by = Some(FieldProblem { field: "mail".into(), code: code.to_owned(), message });
                 break;
             }
