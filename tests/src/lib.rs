@@ -4,7 +4,8 @@
 //! - [`cli::Roster`] runs `target/<profile>/roster` against a workspace file;
 //! - [`desktop::Desktop`] starts `target/<profile>/roster-desktop` through `tauri-driver` and
 //!   drives its window over WebDriver;
-//! - [`TempWorkspace`] gives each test its own workspace file in a temporary folder.
+//! - [`TempWorkspace`] gives each test its own workspace file in a temporary folder;
+//! - [`scim::ScimServer`] runs a real SCIM 2.0 server (scim2-server) for the sync tests.
 //!
 //! The binaries are built beforehand (`scripts/test` does it):
 //! `cargo build -p roster-desktop -p roster-cli`.
@@ -31,6 +32,7 @@ pub mod cli;
 pub mod csvgen;
 pub mod desktop;
 pub mod paths;
+pub mod scim;
 
 use std::path::{Path, PathBuf};
 

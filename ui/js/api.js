@@ -281,3 +281,47 @@ export const bulkHistory = () => call("bulk_history");
 
 /** Undoes a batch; without `force` it fails with `conflict` (fields name the users changed since). */
 export const bulkUndo = (batchId, force) => call("bulk_undo", { batchId, force });
+
+// ---- Remotes and sync (docs/ipc.md, "Remotes and sync") ---------------------------------------
+
+/**
+ * Adds a remote directory; the token goes to the OS keyring only. The first remote is linked.
+ * @param {{name, url, token: string|null, insecureSkipTlsVerify: boolean}} input
+ * @returns {Promise<object>} a RemoteView
+ */
+export const remoteAdd = (input) => call("remote_add", { input });
+
+/** @returns {Promise<{name, url, insecureSkipTlsVerify, linked, tokenInKeyring, capabilities, discoveredAt, lastPull, lastPush, createdAt}[]>} */
+export const remoteList = () => call("remote_list");
+
+export const remoteShow = (name) => call("remote_show", { name });
+
+/** From now on the workspace's changes queue for this remote. */
+export const remoteLink = (name) => call("remote_link", { name });
+
+/** Removes a remote and its token; the linked one's queue goes with it. @returns the remote as it was */
+export const remoteRemove = (name) => call("remote_remove", { name });
+
+/** Test connection: reads the server's capabilities and keeps them. @returns {Promise<object>} the RemoteView */
+export const remoteTest = (name) => call("remote_test", { name });
+
+/** Cheap: the linked remote, pending changes, open conflicts, last pull and push. */
+export const syncStatus = () => call("sync_status");
+
+/** Pulls the linked remote's users and groups, with progress; syncCancel stops it before it commits. */
+export const syncPull = async (onProgress) => call("sync_pull", { onProgress: progressChannel(onProgress) });
+
+/** What a push would send now (contacts nobody). */
+export const syncPlan = () => call("sync_plan");
+
+/** Sends the pending changes, with progress; syncCancel stops it before the next request. */
+export const syncPush = async (onProgress) => call("sync_push", { onProgress: progressChannel(onProgress) });
+
+/** Asks the pull or push under way to stop. */
+export const syncCancel = () => call("sync_cancel");
+
+/** @returns {Promise<{id, entity, localId, remoteId, name, foundAt, fields: {field, mine, theirs, base}[], resolution}[]>} oldest first */
+export const syncConflicts = () => call("sync_conflicts");
+
+/** Resolves a conflict keeping `keep` ("mine" or "theirs") for the whole user or group. */
+export const syncResolve = (id, keep) => call("sync_resolve", { id, keep });

@@ -1,8 +1,8 @@
 // Starts the app: the workspace header, then hash routing between views inside <main id="main">.
 // Routes: #/users (the list, also the default), #/users/new, #/users/<username>/edit,
 // #/onboarding (the Users area's second tab), #/groups, #/groups/<name>, #/roles, #/attributes, #/bulk,
-// #/audit, #/settings/mail (also #/settings), #/settings/mail/templates, #/settings/mail/outbox
-// (the Settings area's tabs).
+// #/sync, #/audit, #/settings/mail (also #/settings), #/settings/mail/templates,
+// #/settings/mail/outbox, #/settings/remotes (the Settings area's tabs).
 // To add a section: a nav link in index.html with data-section, a route below, a view module.
 import { el } from "./dom.js";
 import { announce, clearNotice } from "./notice.js";
@@ -18,7 +18,9 @@ import { startMailOutboxView } from "./components/mail-outbox-view.js";
 import { startMailSettingsView } from "./components/mail-settings-view.js";
 import { startMailTemplatesView } from "./components/mail-templates-view.js";
 import { startOnboardingView } from "./components/onboarding-view.js";
+import { startRemotesView } from "./components/remotes-view.js";
 import { startRolesView } from "./components/roles-view.js";
+import { startSyncView } from "./components/sync-view.js";
 import { withSettingsTabs, withUsersTabs } from "./components/tabs.js";
 
 const DEFAULT_ROUTE = "#/users";
@@ -33,10 +35,12 @@ const ROUTES = [
   { pattern: /^#\/roles\/?$/, section: "roles", start: () => sectionView("roles", startRolesView) },
   { pattern: /^#\/attributes\/?$/, section: "attributes", start: () => sectionView("attributes", startAttributesView) },
   { pattern: /^#\/bulk\/?$/, section: "bulk", start: () => sectionView("bulk", (root) => startBulkView(root, bulkState)) },
+  { pattern: /^#\/sync\/?$/, section: "sync", start: () => sectionView("sync", startSyncView) },
   { pattern: /^#\/audit\/?$/, section: "audit", start: () => sectionView("audit", startAuditView) },
   { pattern: /^#\/settings(?:\/mail)?\/?$/, section: "settings", start: () => sectionView("settings", startMailSettingsView, { tabs: (v) => withSettingsTabs("mail", v) }) },
   { pattern: /^#\/settings\/mail\/templates\/?$/, section: "settings", start: () => sectionView("mail-templates", startMailTemplatesView, { tabs: (v) => withSettingsTabs("mail-templates", v) }) },
   { pattern: /^#\/settings\/mail\/outbox\/?$/, section: "settings", start: () => sectionView("mail-outbox", startMailOutboxView, { tabs: (v) => withSettingsTabs("mail-outbox", v) }) },
+  { pattern: /^#\/settings\/remotes\/?$/, section: "settings", start: () => sectionView("remotes", startRemotesView, { tabs: (v) => withSettingsTabs("remotes", v) }) },
 ];
 
 const main = document.getElementById("main");

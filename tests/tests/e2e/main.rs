@@ -22,6 +22,7 @@ mod bulk;
 mod mail;
 mod users;
 mod screens;
+mod sync;
 
 use roster_tests::desktop::Desktop;
 

@@ -1,7 +1,7 @@
 // The tab strips of the Users area ("User List" and "On-Boarding Status", the labels admins know
-// from other consoles) and of Settings (the mail server, the mail templates, the outbox). The tabs
-// are links to routes, styled as tabs, not an ARIA tablist: each one changes the URL and the view,
-// so the current one is marked with aria-current="page".
+// from other consoles) and of Settings (the mail server, the mail templates, the outbox, the remote
+// directories). The tabs are links to routes, styled as tabs, not an ARIA tablist: each one changes
+// the URL and the view, so the current one is marked with aria-current="page".
 import { el } from "../dom.js";
 
 /** The Users area's tabs, in order. `id` is the tab's key (also `#tab-<id>`). */
@@ -15,6 +15,7 @@ export const SETTINGS_TABS = Object.freeze([
   { id: "mail", label: "Mail", href: "#/settings/mail" },
   { id: "mail-templates", label: "Mail templates", href: "#/settings/mail/templates" },
   { id: "mail-outbox", label: "Outbox", href: "#/settings/mail/outbox" },
+  { id: "remotes", label: "Remotes", href: "#/settings/remotes" },
 ]);
 
 /**
@@ -47,7 +48,7 @@ export function withUsersTabs(current, view) {
 
 /**
  * The Settings area: its tab strip above `view`, like withUsersTabs.
- * @param {"mail"|"mail-templates"|"mail-outbox"} current
+ * @param {"mail"|"mail-templates"|"mail-outbox"|"remotes"} current
  * @param {HTMLElement} view
  */
 export function withSettingsTabs(current, view) {

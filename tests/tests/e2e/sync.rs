@@ -1,0 +1,166 @@
+//! Sync in the window, against a real SCIM 2.0 server (scim2-server from scripts/setup, with the
+//! Roster extension loaded): Settings → Remotes (the add form and its error summary, the TLS
+//! warning, Test connection and the capabilities), the header's indicator, the Sync screen's Plan,
+//! Push with its results, Pull bringing in a conflicting change made on the server, and the
+//! conflict resolved in the window. The server's state is checked with plain GETs.
+
+use roster_tests::desktop::Desktop;
+use roster_tests::scim::{ScimServer, TOKEN};
+use roster_tests::{test_name, TempWorkspace};
+use serde_json::{json, Value};
+
+use crate::wait_for_user_list;
+
+const INDICATOR: &str = "#sync-indicator-label";
+
+/// Waits until the header's sync indicator says `label` ("Local only", "Pending 1", "Synced", …).
+fn wait_for_indicator(app: &Desktop, label: &str) {
+    app.wait_until(&format!("the header's sync indicator to say {label:?}"), |d| {
+        d.texts(INDICATOR).first().map(String::as_str) == Some(label)
+    });
+}
+
+/// The one user the server has with this userName.
+fn server_user(server: &ScimServer, user_name: &str) -> Value {
+    let users = server.users_named(user_name);
+    assert_eq!(users.len(), 1, "the server holds exactly one {user_name}: {users:?}\n{}", server.log());
+    users[0].clone()
+}
+
+fn open_sync(app: &Desktop) {
+    app.click(r#"#nav a[data-section="sync"]"#);
+    app.wait_for("#sync-push");
+}
+
+#[test]
+fn link_a_remote_push_a_user_then_resolve_a_conflict_from_the_server() {
+    let server = ScimServer::start(true);
+    let workspace = TempWorkspace::new();
+    let app = Desktop::launch(test_name!(), workspace.path());
+    wait_for_indicator(&app, "Local only");
+
+    // Settings → Remotes: a bad URL is named in the error summary, linked to its field.
+    app.click(r#"#nav a[data-section="settings"]"#);
+    app.click("#tab-remotes");
+    app.wait_for("#remote-add-form");
+    assert!(app.text("#remotes-table").contains("No remote yet"), "{}", app.text("#remotes-table"));
+    app.fill("#remote-name", "idp");
+    app.fill("#remote-url", "scim.example.com");
+    app.click("#remote-add");
+    app.wait_until("the error summary to take focus", |d| d.focused_id().as_deref() == Some("remote-add-errors"));
+    let link = r##"#remote-add-errors a[href="#remote-url"]"##;
+    assert!(app.text(link).contains("must start with https://"), "the core's message: {}", app.text(link));
+    app.click(link);
+    app.wait_until("the summary link to focus the URL field", |d| d.focused_id().as_deref() == Some("remote-url"));
+    assert_eq!(app.attr("#remote-url", "aria-invalid").as_deref(), Some("true"));
+
+    // Opting out of TLS verification shows its warning; opting back in hides it.
+    assert!(!app.is_displayed("#remote-insecure-warning"));
+    app.click("#remote-insecure");
+    app.wait_for_text("#remote-insecure-warning", "TLS will not be verified");
+    app.fill("#remote-url", &server.base_url());
+    app.fill("#remote-token", TOKEN);
+    app.screenshot("add-remote");
+    app.click("#remote-insecure");
+    app.wait_for_gone("#remote-insecure-warning");
+    app.click("#remote-add");
+    app.wait_for_text("#notice", "Added the remote idp, linked");
+    let row = r#"#remotes-table tr[data-remote="idp"][data-linked="true"]"#;
+    app.wait_for(row);
+    assert!(app.text(row).contains("In the OS keyring"), "the token went to the keyring: {}", app.text(row));
+    assert_eq!(app.value("#remote-token"), "", "the form forgets the token");
+    wait_for_indicator(&app, "Not synced yet");
+
+    // Test connection: the server's capabilities, in a definition list.
+    app.click(r#"#remotes-table button[data-action="test"][data-remote="idp"]"#);
+    app.wait_for("#remote-capabilities-list");
+    app.wait_until("the capabilities' heading to take focus", |d| d.focused_id().as_deref() == Some("remote-capabilities-title"));
+    let capabilities = app.text("#remote-capabilities-list");
+    for expected in ["Bulk requests", "operations and 1 MiB per request", "Versions (ETags)", "Roster extension", "Yes: Roster's own fields travel too"] {
+        assert!(capabilities.contains(expected), "capabilities show {expected:?}: {capabilities}");
+    }
+    app.screenshot("remotes");
+
+    // A user made in the window waits for the push.
+    app.click(r#"#nav a[data-section="users"]"#);
+    app.click("#add-user");
+    app.fill("#field-username", "carol");
+    app.fill("#field-email", "carol@example.com");
+    app.fill("#field-firstName", "Carol");
+    app.fill("#field-lastName", "Danvers");
+    app.click("#user-form-submit");
+    wait_for_user_list(&app);
+    wait_for_indicator(&app, "Pending 1");
+
+    // Sync: Plan shows the create; Push sends it.
+    open_sync(&app);
+    app.wait_for_text("#sync-count-pending", "1");
+    app.click("#sync-plan");
+    let planned = r#"#sync-plan-table tr[data-name="carol"][data-operation="create"]"#;
+    app.wait_for(planned);
+    assert!(app.text(planned).contains("First name"), "the fields a create sets: {}", app.text(planned));
+    app.screenshot("plan");
+    app.click("#sync-push");
+    app.wait_for("#sync-push-result");
+    assert_eq!(app.attr("#sync-push-done", "data-value").as_deref(), Some("1"), "{}", app.text("#sync-push-result"));
+    let result = r#"#sync-results-table tr[data-name="carol"][data-result="done"]"#;
+    assert!(app.text(result).contains("POST"), "{}", app.text(result));
+    assert!(!app.exists("#sync-plan-table"), "a plan made before the push is gone");
+    wait_for_indicator(&app, "Synced");
+    app.screenshot("pushed");
+    let remote = server_user(&server, "carol");
+    assert_eq!((remote["name"]["givenName"].as_str(), remote["name"]["familyName"].as_str()), (Some("Carol"), Some("Danvers")), "{remote}");
+    assert_eq!(remote["emails"][0]["value"], "carol@example.com", "{remote}");
+
+    // A local change waits while someone changes the same field on the server.
+    app.click(r#"#nav a[data-section="users"]"#);
+    wait_for_user_list(&app);
+    app.js("location.hash = '#/users/carol/edit';", vec![]);
+    app.fill("#field-firstName", "Caroline");
+    app.click("#user-form-submit");
+    wait_for_user_list(&app);
+    wait_for_indicator(&app, "Pending 1");
+    let id = remote["id"].as_str().unwrap();
+    let patch = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{ "op": "replace", "path": "name.givenName", "value": "Caz" }]
+    });
+    let (status, patched) = server.raw("PATCH", &format!("/Users/{id}"), Some(&patch));
+    assert!(status == 200 || status == 204, "PATCH on the server: {status} {patched}");
+
+    // Pull: the conflict, mine / theirs / base per field.
+    open_sync(&app);
+    app.click("#sync-pull");
+    app.wait_for("#sync-pull-result");
+    assert!(app.text("#sync-pull-result-title").contains("1 conflict to resolve"), "{}", app.text("#sync-pull-result"));
+    let conflict = r#"#sync-conflicts article[data-name="carol"]"#;
+    app.wait_for(conflict);
+    wait_for_indicator(&app, "Conflicts 1");
+    let field = format!(r#"{conflict} tr[data-field="givenName"]"#);
+    let cells = app.texts(&format!("{field} > *"));
+    assert_eq!(cells, ["First name", "Caroline (changed since base)", "Caz (changed since base)", "Carol"], "field, mine, theirs, base");
+    // Into view inside <main> (the part of the window that scrolls), for the screenshot.
+    app.js(
+        "const m = document.getElementById('main'); const e = document.querySelector(arguments[0]);
+         m.scrollTop += e.getBoundingClientRect().bottom - m.getBoundingClientRect().bottom + 16;",
+        vec![json!(conflict)],
+    );
+    app.screenshot("conflict");
+
+    // Keep mine, then push it: the server ends with the window's version.
+    let keep_mine = format!("{conflict} button[data-keep=\"mine\"]");
+    app.click(&keep_mine);
+    app.wait_for_text("#notice", "Kept your version of carol");
+    app.wait_for_gone("#sync-conflicts");
+    wait_for_indicator(&app, "Pending 1");
+    app.wait_until("focus to move to Push", |d| d.focused_id().as_deref() == Some("sync-push"));
+    app.click("#sync-push");
+    app.wait_for("#sync-push-result");
+    let result = r#"#sync-results-table tr[data-name="carol"][data-result="done"]"#;
+    assert!(app.text(result).contains("PATCH"), "an update sends only what changed: {}", app.text(result));
+    wait_for_indicator(&app, "Synced");
+    app.screenshot("resolved");
+    let remote = server_user(&server, "carol");
+    assert_eq!(remote["name"]["givenName"], "Caroline", "mine was kept and pushed: {remote}");
+    assert_eq!(remote["name"]["familyName"], "Danvers", "{remote}");
+}
