@@ -346,12 +346,16 @@ class SyncProgress {
     if (busy.total > 0) {
       this.bar.max = busy.total;
       this.bar.value = Math.min(busy.done, busy.total);
-      this.count.textContent = `${formatCount(busy.done)} of ${formatCount(busy.total)} ${phase?.unit ?? ""}`.trim();
+      const count = `${formatCount(busy.done)} of ${formatCount(busy.total)} ${phase?.unit ?? ""}`.trim();
+      if (this.count.textContent !== count) this.count.textContent = count;
     } else {
       this.bar.removeAttribute("value");
       this.count.textContent = "";
     }
-    this.cancel.textContent = busy.cancelling ? "Cancelling…" : "Cancel";
+    // Written only when it changes: replacing the text node under a pressed pointer makes WebKit
+    // drop the click (the press and the release no longer share a node).
+    const cancelText = busy.cancelling ? "Cancelling…" : "Cancel";
+    if (this.cancel.textContent !== cancelText) this.cancel.textContent = cancelText;
     this.cancel.setAttribute("aria-disabled", String(busy.cancelling));
   }
 
