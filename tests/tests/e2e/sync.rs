@@ -39,6 +39,12 @@ fn link_a_remote_push_a_user_then_resolve_a_conflict_from_the_server() {
     let app = Desktop::launch(test_name!(), workspace.path());
     wait_for_indicator(&app, "Local only");
 
+    // Local only: the Sync screen says where to link a remote, and its buttons do nothing.
+    open_sync(&app);
+    app.wait_for_text("#sync-not-linked", "This workspace is local only");
+    assert_eq!(app.attr("#sync-push", "aria-disabled").as_deref(), Some("true"));
+    app.screenshot("local-only");
+
     // Settings → Remotes: a bad URL is named in the error summary, linked to its field.
     app.click(r#"#nav a[data-section="settings"]"#);
     app.click("#tab-remotes");
@@ -163,4 +169,17 @@ fn link_a_remote_push_a_user_then_resolve_a_conflict_from_the_server() {
     let remote = server_user(&server, "carol");
     assert_eq!(remote["name"]["givenName"], "Caroline", "mine was kept and pushed: {remote}");
     assert_eq!(remote["name"]["familyName"], "Danvers", "{remote}");
+
+    // Removing the remote asks first, then the workspace is local only again.
+    app.click(r#"#nav a[data-section="settings"]"#);
+    app.click("#tab-remotes");
+    app.click(r#"#remotes-table button[data-action="remove"][data-remote="idp"]"#);
+    app.wait_for_text("#confirm-dialog", "It is linked: the workspace becomes local only");
+    app.wait_until("Cancel to have focus first", |d| d.focused_id().as_deref() == Some("confirm-cancel"));
+    app.screenshot("remove");
+    app.click("#confirm-ok");
+    app.wait_for_text("#notice", "Removed the remote idp: the workspace is local only");
+    app.wait_for_text("#remotes-table", "No remote yet");
+    wait_for_indicator(&app, "Local only");
+    assert_eq!(server_user(&server, "carol")["name"]["givenName"], "Caroline", "nothing on the server changes");
 }
