@@ -1,5 +1,5 @@
 //! The IPC commands (docs/ipc.md). Each calls one workspace function. All touch SQLite or wait
-//! for a native dialog, so all but `bulk_cancel` and `mail_cancel` are `async`: Tauri runs them
+//! for a native dialog, so all but `bulk_cancel`, `mail_cancel` and `sync_cancel` are `async`: Tauri runs them
 //! off the main thread and the window never freezes.
 
 use std::path::PathBuf;
