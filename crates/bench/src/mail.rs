@@ -204,7 +204,7 @@ impl Drop for Sink {
 }
 
 /// CPU time (user + system, every thread) of a process so far; zero where /proc is not there.
-fn process_cpu(pid: u32) -> Duration {
+pub(crate) fn process_cpu(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The fields after the command's name, which is in parentheses and may hold spaces:
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.

@@ -3,9 +3,10 @@
 //! the ratios, not just the absolute times.
 //!
 //! ```text
-//! cargo run --release -p roster-bench -- [--users N] [--iterations N] [--fresh] [--skip-desktop] [--rows N] [--skip-bulk] [--skip-mail]
+//! cargo run --release -p roster-bench -- [--users N] [--iterations N] [--fresh] [--skip-desktop] [--rows N] [--skip-bulk] [--skip-mail] [--skip-sync]
 //! cargo run --release -p roster-bench -- bulk [--rows N]
 //! cargo run --release -p roster-bench -- mail [--mails N] [--no-extra]
+//! cargo run --release -p roster-bench -- sync [--users N] [--naive N]
 //! cargo run --release -p roster-bench -- gen-csv --rows N --kind add|update|delete|mixed --seed S [--start N] [--passwords] --out FILE
 //! ```
 //!
@@ -21,10 +22,15 @@
 //! Target (issue 5), sending many mails (see [`mail`]): 1,000 activation mails through the
 //! outbox to a local SMTP sink at least 2 × the mails per second of a plain serial sender over
 //! one connection.
+//!
+//! Target (issue 6), pushing to a SCIM server (see [`sync`]): `sync push` of 10,000 new users
+//! to scim2-server at least 0.8 × the users per second of prebuilt `/Bulk` requests of 1,000
+//! sent by a plain client; a naive sequential client (one POST at a time) printed beside.
 
 mod bulk;
 mod mail;
 mod sqlite3;
+mod sync;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -44,6 +50,8 @@ enum Command {
     Bulk { rows: u64 },
     /// The mail section alone; `extra`: also the outbox with 1 and 8 connections.
     Mail { mails: u64, extra: bool },
+    /// The sync section alone: `users` pushed; the naive client measured on `naive` of them.
+    Sync { users: u64, naive: u64 },
     /// Writes a generated CSV file.
     GenCsv { spec: CsvSpec, out: PathBuf },
     /// Hidden: one bulk step of the bulk section, in a process of its own so that its peak
@@ -59,6 +67,7 @@ struct Options {
     bulk: bool,
     rows: u64,
     mail: bool,
+    sync: bool,
 }
 
 /// The arguments after the program's name (and after a subcommand's name).
@@ -106,6 +115,19 @@ fn command() -> Command {
             }
             Command::Mail { mails, extra }
         }
+        Some("sync") => {
+            args.next();
+            let (mut users, mut naive) = (sync::DEFAULT_USERS, None);
+            while let Some(a) = args.next() {
+                match a.as_str() {
+                    "--users" => users = args.number("--users").max(1),
+                    "--naive" => naive = Some(args.number("--naive").max(1)),
+                    "--help" | "-h" => usage(""),
+                    other => usage(&format!("unknown argument {other}")),
+                }
+            }
+            Command::Sync { users, naive: naive.unwrap_or(users).min(users) }
+        }
         Some("gen-csv") => {
             args.next();
             gen_csv_options(args)
@@ -119,7 +141,7 @@ fn command() -> Command {
 }
 
 fn options(mut args: Args) -> Options {
-    let mut o = Options { users: 1_000_000, iterations: 300, fresh: false, desktop: true, bulk: true, rows: bulk::DEFAULT_ROWS, mail: true };
+    let mut o = Options { users: 1_000_000, iterations: 300, fresh: false, desktop: true, bulk: true, rows: bulk::DEFAULT_ROWS, mail: true, sync: true };
     while let Some(a) = args.next() {
         match a.as_str() {
             "--users" => o.users = args.number("--users"),
@@ -129,6 +151,7 @@ fn options(mut args: Args) -> Options {
             "--rows" => o.rows = args.number("--rows").max(10),
             "--skip-bulk" => o.bulk = false,
             "--skip-mail" => o.mail = false,
+            "--skip-sync" => o.sync = false,
             "--help" | "-h" => usage(""),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -164,9 +187,10 @@ fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
         eprintln!("roster-bench: {problem}");
     }
-    eprintln!("usage: roster-bench [--users N] [--iterations N] [--fresh] [--skip-desktop] [--rows N] [--skip-bulk] [--skip-mail]");
+    eprintln!("usage: roster-bench [--users N] [--iterations N] [--fresh] [--skip-desktop] [--rows N] [--skip-bulk] [--skip-mail] [--skip-sync]");
     eprintln!("       roster-bench bulk [--rows N]          (default {} rows)", bulk::DEFAULT_ROWS);
     eprintln!("       roster-bench mail [--mails N] [--no-extra]   (default {} mails; --no-extra skips the outbox with 1 and 8 connections)", mail::DEFAULT_MAILS);
+    eprintln!("       roster-bench sync [--users N] [--naive N]   (default {} users; --naive: the sequential client posts only N of them, its time scaled)", sync::DEFAULT_USERS);
     eprintln!("       roster-bench gen-csv --rows N --kind add|update|delete|mixed --seed S [--start N] [--passwords] --out FILE");
     std::process::exit(if problem.is_empty() { 0 } else { 2 });
 }
@@ -186,9 +210,13 @@ fn main() {
             if o.mail {
                 mail::run(mail::DEFAULT_MAILS, true);
             }
+            if o.sync {
+                sync::run(sync::DEFAULT_USERS, sync::DEFAULT_USERS);
+            }
         }
         Command::Bulk { rows } => bulk::run(rows),
         Command::Mail { mails, extra } => mail::run(mails, extra),
+        Command::Sync { users, naive } => sync::run(users, naive),
         Command::GenCsv { spec, out } => {
             let file = File::create(&out).unwrap_or_else(|e| usage(&format!("--out {}: {e}", out.display())));
             write_csv(file, &spec).unwrap_or_else(|e| panic!("write {}: {e}", out.display()));
