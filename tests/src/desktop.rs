@@ -110,6 +110,9 @@ impl Desktop {
             json!({ "application": application, "args": args }),
         );
         let url = format!("http://127.0.0.1:{port}");
+        // See tests/Cargo.toml: with reqwest's features unified across the workspace, building
+        // the WebDriver client needs a process-wide rustls provider (already set: fine).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let session = desktop.runtime.block_on(async {
             tokio::time::timeout(LAUNCH, WebDriver::new(url, Capabilities::from(capabilities))).await
         });
