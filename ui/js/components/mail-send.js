@@ -5,6 +5,7 @@
 import { mailCancel } from "../api.js";
 import { el, replaceChildren } from "../dom.js";
 import { formatCount } from "../format.js";
+import { ProgressPanel } from "./progress-panel.js";
 
 /** Where the Outbox is (a tab of Settings). */
 export const OUTBOX_ROUTE = "#/settings/mail/outbox";
@@ -37,15 +38,17 @@ const mails = (n) => `${formatCount(n)} ${n === 1 ? "mail" : "mails"}`;
 export class SendProgress {
   /** @param {string} idPrefix  ids: `<prefix>`, `<prefix>-label`, `-bar`, `-count`, `-cancel` */
   constructor(idPrefix) {
-    this.busy = null;
-    this.label = el("p", { id: `${idPrefix}-label`, class: "bulk-progress__label" });
-    this.bar = el("progress", { id: `${idPrefix}-bar`, class: "bulk-progress__bar", "aria-labelledby": `${idPrefix}-label`, "aria-describedby": `${idPrefix}-count` });
-    this.count = el("p", { id: `${idPrefix}-count`, class: "bulk-progress__count" });
-    this.cancel = el("button", { id: `${idPrefix}-cancel`, type: "button", class: "button button--secondary", text: "Cancel", on: { click: () => this.#cancel() } });
-    this.root = el("div", { id: idPrefix, class: "panel bulk-progress send-progress", role: "group", "aria-label": "Sending mails", hidden: true },
-      el("div", { class: "bulk-progress__text" }, this.label, this.count),
-      this.bar,
-      this.cancel);
+    this.panel = new ProgressPanel({
+      idPrefix,
+      ariaLabel: "Sending mails",
+      className: "send-progress",
+      describe: (busy) => ({
+        label: busy.cancelling ? "Stopping after the mails under way…" : `${busy.what}…`,
+        count: `${formatCount(busy.done)} of ${mails(busy.total)}`,
+      }),
+      cancel: mailCancel,
+    });
+    this.root = this.panel.root;
   }
 
   /**
@@ -55,52 +58,8 @@ export class SendProgress {
    * @param {(onProgress: (p: {phase, done, total}) => void) => Promise<T>} work
    * @returns {Promise<T>}
    */
-  async run(what, work) {
-    this.busy = { what, done: 0, total: 0, cancelling: false };
-    this.#render();
-    this.root.hidden = false;
-    this.cancel.focus();
-    try {
-      return await work((p) => this.#progressed(p));
-    } finally {
-      this.busy = null;
-      this.root.hidden = true;
-    }
-  }
-
-  #progressed({ done, total }) {
-    if (!this.busy) return;
-    this.busy.done = done;
-    this.busy.total = total;
-    this.#render();
-  }
-
-  #render() {
-    const busy = this.busy;
-    if (!busy) return;
-    const label = busy.cancelling ? "Stopping after the mails under way…" : `${busy.what}…`;
-    if (this.label.textContent !== label) this.label.textContent = label;
-    if (busy.total > 0) {
-      this.bar.max = busy.total;
-      this.bar.value = Math.min(busy.done, busy.total);
-      this.count.textContent = `${formatCount(busy.done)} of ${mails(busy.total)}`;
-    } else {
-      this.bar.removeAttribute("value"); // indeterminate until the shell counts the queue
-      this.count.textContent = "";
-    }
-    // Written only when it changes: replacing the text node under a pressed pointer makes
-    // WebKit drop the click (the press and the release no longer share a node).
-    const cancelText = busy.cancelling ? "Cancelling…" : "Cancel";
-    if (this.cancel.textContent !== cancelText) this.cancel.textContent = cancelText;
-    this.cancel.setAttribute("aria-disabled", String(busy.cancelling));
-  }
-
-  async #cancel() {
-    if (!this.busy || this.busy.cancelling) return;
-    this.busy.cancelling = true;
-    this.#render();
-    // A failed cancel leaves the sending to finish by itself; nothing else to do.
-    await mailCancel().catch(() => {});
+  run(what, work) {
+    return this.panel.run({ what }, work);
   }
 }
 

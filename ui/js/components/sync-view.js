@@ -12,6 +12,7 @@ import { announce } from "../notice.js";
 import { currentSyncStatus, refreshSyncStatus } from "../sync-status.js";
 import { refreshWorkspace } from "../workspace.js";
 import { ErrorSummary } from "./error-summary.js";
+import { ProgressPanel } from "./progress-panel.js";
 import { ROSTER_FIELDS, scimSentence } from "./remotes-view.js";
 import { emptyRow, tableShell } from "./table.js";
 
@@ -305,65 +306,24 @@ class SyncView {
 /** The progress panel of a pull or push: the phase, a bar, and Cancel (focused while it runs). */
 class SyncProgress {
   constructor(idPrefix) {
-    this.busy = null;
-    this.label = el("p", { id: `${idPrefix}-label`, class: "bulk-progress__label" });
-    this.bar = el("progress", { id: `${idPrefix}-bar`, class: "bulk-progress__bar", "aria-labelledby": `${idPrefix}-label`, "aria-describedby": `${idPrefix}-count` });
-    this.count = el("p", { id: `${idPrefix}-count`, class: "bulk-progress__count" });
-    this.cancel = el("button", { id: `${idPrefix}-cancel`, type: "button", class: "button button--secondary", text: "Cancel", on: { click: () => this.#cancel() } });
-    this.root = el("div", { id: idPrefix, class: "panel bulk-progress", role: "group", "aria-label": "Sync under way", hidden: true },
-      el("div", { class: "bulk-progress__text" }, this.label, this.count),
-      this.bar,
-      this.cancel);
+    this.panel = new ProgressPanel({
+      idPrefix,
+      ariaLabel: "Sync under way",
+      describe: (busy) => {
+        const phase = PHASES[busy.phase];
+        return {
+          label: busy.cancelling ? "Stopping…" : `${phase ? phase.label(busy.remote) : `Connecting to ${busy.remote}`}…`,
+          count: `${formatCount(busy.done)} of ${formatCount(busy.total)} ${phase?.unit ?? ""}`.trim(),
+        };
+      },
+      cancel: syncCancel,
+    });
+    this.root = this.panel.root;
   }
 
   /** Shows the panel (Cancel focused) while `work(onProgress)` runs; hides it after. */
-  async run(remote, work) {
-    this.busy = { remote, phase: "", done: 0, total: 0, cancelling: false };
-    this.#render();
-    this.root.hidden = false;
-    this.cancel.focus();
-    try {
-      return await work((p) => this.#progressed(p));
-    } finally {
-      this.busy = null;
-      this.root.hidden = true;
-    }
-  }
-
-  #progressed({ phase, done, total }) {
-    if (!this.busy) return;
-    Object.assign(this.busy, { phase, done, total });
-    this.#render();
-  }
-
-  #render() {
-    const busy = this.busy;
-    if (!busy) return;
-    const phase = PHASES[busy.phase];
-    const label = busy.cancelling ? "Stopping…" : `${phase ? phase.label(busy.remote) : `Connecting to ${busy.remote}`}…`;
-    if (this.label.textContent !== label) this.label.textContent = label;
-    this.root.dataset.phase = busy.phase;
-    if (busy.total > 0) {
-      this.bar.max = busy.total;
-      this.bar.value = Math.min(busy.done, busy.total);
-      const count = `${formatCount(busy.done)} of ${formatCount(busy.total)} ${phase?.unit ?? ""}`.trim();
-      if (this.count.textContent !== count) this.count.textContent = count;
-    } else {
-      this.bar.removeAttribute("value");
-      this.count.textContent = "";
-    }
-    // Written only when it changes: replacing the text node under a pressed pointer makes WebKit
-    // drop the click (the press and the release no longer share a node).
-    const cancelText = busy.cancelling ? "Cancelling…" : "Cancel";
-    if (this.cancel.textContent !== cancelText) this.cancel.textContent = cancelText;
-    this.cancel.setAttribute("aria-disabled", String(busy.cancelling));
-  }
-
-  async #cancel() {
-    if (!this.busy || this.busy.cancelling) return;
-    this.busy.cancelling = true;
-    this.#render();
-    await syncCancel().catch(() => {});
+  run(remote, work) {
+    return this.panel.run({ remote }, work);
   }
 }
 
