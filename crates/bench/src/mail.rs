@@ -133,14 +133,20 @@ pub fn run(mails: u64, extra: bool) {
 
 /// The venv's python with aiosmtpd, or a clear exit.
 fn python() -> PathBuf {
+    venv_python("mail", "aiosmtpd", "the SMTP sink is missing: no python with PyPI aiosmtpd")
+}
+
+/// The python of the venv scripts/setup makes (or `$ROSTER_TEST_PYTHON`), if it can import
+/// `module`; else the bench `section` exits, saying `missing` and how to get it.
+pub(crate) fn venv_python(section: &str, module: &str, missing: &str) -> PathBuf {
     let python = std::env::var_os("ROSTER_TEST_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| roster_tests::paths::workspace_root().join("target").join("test-python").join("bin").join("python3"));
     let works = python.is_file()
-        && Command::new(&python).args(["-c", "import aiosmtpd"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+        && Command::new(&python).args(["-c", &format!("import {module}")]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
     if !works {
         eprintln!(
-            "roster-bench mail: the SMTP sink is missing: no python with PyPI aiosmtpd at {}. Run scripts/setup (it makes that venv, target/test-python), then run the bench again.",
+            "roster-bench {section}: {missing} at {}. Run scripts/setup (it makes that venv, target/test-python), then run the bench again.",
             python.display()
         );
         std::process::exit(1);

@@ -30,7 +30,7 @@ use roster_tests::csvgen::{write_csv, CsvKind, CsvSpec};
 use roster_workspace::{BulkApplyOptions, ErrorCode, Progress, RemoteInput, Silent, Workspace};
 use serde_json::{json, Value};
 
-use crate::mail::process_cpu;
+use crate::mail::{process_cpu, venv_python};
 use crate::verdict;
 
 pub const DEFAULT_USERS: u64 = 10_000;
@@ -200,19 +200,7 @@ pub fn run(users: u64, naive_users: u64) {
 
 /// The venv's python with scim2-server, or a clear exit.
 fn python() -> PathBuf {
-    let python = std::env::var_os("ROSTER_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| roster_tests::paths::workspace_root().join("target").join("test-python").join("bin").join("python3"));
-    let works = python.is_file()
-        && Command::new(&python).args(["-c", "import scim2_server"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
-    if !works {
-        eprintln!(
-            "roster-bench sync: the SCIM server is missing: no python with PyPI scim2-server at {}. Run scripts/setup (it makes that venv, target/test-python), then run the bench again.",
-            python.display()
-        );
-        std::process::exit(1);
-    }
-    python
+    venv_python("sync", "scim2_server", "the SCIM server is missing: no python with PyPI scim2-server")
 }
 
 /// The `--schema` and `--resource-type` files: the server's defaults plus the Roster
