@@ -134,6 +134,15 @@ impl Reader<'_> {
         Ok(self.conn.query_row("SELECT coalesce(max(seq), 0) FROM mail_outbox", [], |r| r.get(0))?)
     }
 
+    /// How many mails with seqs in `seqs` are queued.
+    pub fn queued_between(&self, seqs: std::ops::RangeInclusive<i64>) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM mail_outbox WHERE state = 'queued' AND seq BETWEEN ?1 AND ?2")?
+            .query_row([seqs.start(), seqs.end()], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
     pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         let mut c = OutboxCounts::default();
         let mut stmt = self.conn.prepare_cached("SELECT state, count(*) FROM mail_outbox GROUP BY state")?;

@@ -409,7 +409,7 @@ impl Workspace {
         let mut sealer = if options.portal.is_none() { self.password_sealer()? } else { None };
         let templates = self.templates()?;
         let settings = self.store.reader().settings()?;
-        let total = self.store.reader().outbox_counts()?.queued;
+        let total = self.store.reader().queued_between(seqs.clone())?;
         progress.phase("sending mails");
         progress.update(0, total);
         let concurrency = concurrency.clamp(1, roster_mail::Postman::MAX_CONNECTIONS);
