@@ -18,6 +18,7 @@ mod page;
 mod search;
 mod settings;
 mod sync;
+mod sync_history;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ pub use migrations::SCHEMA_VERSION;
 pub use outbox::{Invitation, NewMail, OutboxCounts, OutboxRow, StoredTemplate};
 pub use page::{Cursor, Direction, Page, SortKey, UserFilter, UserQuery};
 pub use sync::{ConflictRow, KeptPasswordRow, PendingRow, PushResultRow, RemoteRow, SyncedRow};
+pub use sync_history::PushRow;
 pub use users::{GroupRow, NewGroup, OnboardingCounts, RoleRow};
 
 /// `PRAGMA application_id` of a Roster workspace ("Rost"), so that Roster never migrates

@@ -49,6 +49,7 @@ pub use sync::{
     SyncConflictView, SyncCountsView, SyncFieldView, SyncOperationView, SyncPlanView, SyncProblemView, SyncPullView, SyncPushView,
     SyncResultView,
 };
+pub use sync::results::{PushResultFilter, SyncPushResultsView, SyncPushSummaryView, SyncResultsSavedView, PUSH_RESULTS_CSV_HEADER, RESULTS_PAGE_MAX};
 pub use onboarding::{REMIND_AFTER_DAYS, WAITING_BUCKETS};
 pub use views::{
     ActionView, AttributeInput, AttributeView, AuditListQuery, AuditPageView, AuditView, BulkActionInput, BulkActionView, GroupView,

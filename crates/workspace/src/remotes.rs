@@ -2,7 +2,10 @@
 //! OS keyring, the one the workspace is linked to, and the sync status.
 //!
 //! Once a remote is linked, every change to users, groups, roles, sessions and memberships
-//! queues itself for the next push (store triggers, in the change's own transaction).
+//! queues itself for the next push (store triggers, in the change's own transaction). Linking
+//! also adopts what existed before: every user and group the remote does not know yet is
+//! queued, in the link's transaction, so that the first push sends it (a pull first matches
+//! those already on the remote, by externalId then userName, instead of creating them twice).
 
 use roster_core::{AuditEntity, FieldCode, FieldError, FieldErrors, Secret, Timestamp};
 use roster_secrets::{workspace_account, Keyring};
@@ -42,6 +45,10 @@ pub struct RemoteView {
     pub last_pull: Option<String>,
     pub last_push: Option<String>,
     pub created_at: String,
+    /// Set by `remote_add` and `remote_link` when they link: how many users and groups that
+    /// existed before (and that this remote does not know yet) were queued for a push. Null
+    /// elsewhere, and when adding a remote that is not linked.
+    pub adopted: Option<u64>,
 }
 
 /// Where the workspace stands with its linked remote.
@@ -58,7 +65,8 @@ pub struct SyncStatusView {
 
 impl Workspace {
     /// Adds a remote profile; its token goes to the OS keyring (refused, not written
-    /// elsewhere, when there is no keyring). The first remote added is linked.
+    /// elsewhere, when there is no keyring). The first remote added is linked, adopting what
+    /// the workspace already holds (see [`Workspace::remote_link`]).
     pub fn remote_add(&mut self, input: RemoteInput) -> Result<RemoteView, Error> {
         let mut errors = FieldErrors::new();
         let name = input.name.trim().to_owned();
@@ -81,14 +89,17 @@ impl Workspace {
         }
         let now = self.clock.now();
         let actor = self.actor.clone();
-        self.store.write(|w| {
+        let adopted = self.store.write(|w| {
             w.insert_remote(&name, &url, input.insecure_skip_tls_verify, now)?;
-            if w.reader().linked_remote()?.is_none() {
-                w.link_remote(&name)?;
-            }
-            audit_remote(w, now, &actor, &name, "remote_add", &format!("Added the remote {name} ({url})"))
+            let adopted = match w.reader().linked_remote()? {
+                None => Some(link_and_adopt(w, &name, now)?),
+                Some(_) => None,
+            };
+            let queued = adopted.map(queued_text).unwrap_or_default();
+            audit_remote(w, now, &actor, &name, "remote_add", &format!("Added the remote {name} ({url}){queued}"))?;
+            Ok::<_, Error>(adopted)
         })?;
-        self.remote_show(&name)
+        Ok(RemoteView { adopted, ..self.remote_show(&name)? })
     }
 
     pub fn remote_list(&self) -> Result<Vec<RemoteView>, Error> {
@@ -122,16 +133,20 @@ impl Workspace {
     }
 
     /// Links the workspace to this remote: from now on its changes queue for it. Linking
-    /// another than the current one forgets the current one's queue.
+    /// another than the current one forgets the current one's queue. In the same transaction
+    /// every user and group the remote does not know yet is queued (`adopted`: how many were
+    /// newly queued; linking the same remote again queues nothing twice).
     pub fn remote_link(&mut self, name: &str) -> Result<RemoteView, Error> {
         let view = self.remote_show(name)?;
         let now = self.clock.now();
         let actor = self.actor.clone();
-        self.store.write(|w| {
-            w.link_remote(&view.name)?;
-            audit_remote(w, now, &actor, &view.name, "remote_link", &format!("Linked the workspace to {}", view.name))
+        let adopted = self.store.write(|w| {
+            let adopted = link_and_adopt(w, &view.name, now)?;
+            let summary = format!("Linked the workspace to {}{}", view.name, queued_text(adopted));
+            audit_remote(w, now, &actor, &view.name, "remote_link", &summary)?;
+            Ok::<_, Error>(adopted)
         })?;
-        self.remote_show(name)
+        Ok(RemoteView { adopted: Some(adopted), ..self.remote_show(name)? })
     }
 
     pub fn sync_status(&self) -> Result<SyncStatusView, Error> {
@@ -163,6 +178,7 @@ impl Workspace {
             last_pull: r.last_pull.map(rfc3339),
             last_push: r.last_push.map(rfc3339),
             created_at: rfc3339(r.created_at),
+            adopted: None,
         })
     }
 }
@@ -170,6 +186,20 @@ impl Workspace {
 /// The keyring account of a remote's bearer token.
 pub(crate) fn token_account(workspace_id: &str, remote: &str) -> String {
     workspace_account(workspace_id, &format!("scim-token/{}", remote.to_ascii_lowercase()))
+}
+
+/// Links `name` and queues what existed before the link; how many were queued.
+fn link_and_adopt(w: &Writer<'_>, name: &str, at: Timestamp) -> Result<u64, Error> {
+    w.link_remote(name)?;
+    Ok(w.adopt_unsynced(at)?)
+}
+
+fn queued_text(adopted: u64) -> String {
+    if adopted == 0 {
+        String::new()
+    } else {
+        format!("; queued {adopted} existing users and groups for a push")
+    }
 }
 
 fn not_found(name: &str) -> Error {

@@ -15,6 +15,7 @@ mod map;
 mod passwords;
 mod pull;
 mod push;
+pub(crate) mod results;
 
 /// scim2-server for the tests that need the crate's insides (shared with the SCIM client's tests).
 #[cfg(test)]
