@@ -1,8 +1,12 @@
 //! What the Bulk import screen keeps between commands: the open plan (one at a time), what
-//! applying it did, and the flag Cancel raises for the plan or apply under way. Progress goes
-//! to the window through a channel, a few messages a second at most.
+//! applying it did, and which run Cancel stopped. Progress goes to the window through a
+//! channel, a few messages a second at most.
+//!
+//! A run is named by its progress channel's id, which the window picks before the command
+//! starts: a Cancel that reaches the shell before the command's body has begun still stops
+//! that run, and a late Cancel of a run that has ended cannot stop the next one.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -22,11 +26,14 @@ pub struct ProgressMessage {
     pub total: u64,
 }
 
-/// The open plan, its result, and the cancel flag. Managed state beside [`crate::Desktop`].
+/// The open plan, its result, and the cancelled run. Managed state beside [`crate::Desktop`].
 #[derive(Default)]
 pub struct BulkSession {
     open: Mutex<Open>,
-    cancel: AtomicBool,
+    /// The channel id + 1 of the run Cancel stopped (0: none).
+    cancelled: AtomicU64,
+    /// The channel id + 1 of the run started last (0: none), for a Cancel that names no run.
+    latest: AtomicU64,
 }
 
 #[derive(Default)]
@@ -67,16 +74,19 @@ impl BulkSession {
         Ok(())
     }
 
-    /// Progress for new work, reported on `channel`; clears an earlier Cancel.
+    /// Progress for new work, reported on `channel`; the run is the channel's.
     pub(crate) fn progress(&self, channel: Channel<ProgressMessage>) -> ChannelProgress<'_> {
-        self.cancel.store(false, Ordering::SeqCst);
+        let run = u64::from(channel.id()) + 1;
+        self.latest.store(run, Ordering::SeqCst);
         let last = Last { phase: String::new(), done: 0, counted: false, sent: None };
-        ChannelProgress { channel, cancel: &self.cancel, last: Mutex::new(last) }
+        ChannelProgress { channel, run, cancelled: &self.cancelled, last: Mutex::new(last) }
     }
 
-    /// Asks the work under way to stop; it stops before it commits.
-    pub(crate) fn cancel(&self) {
-        self.cancel.store(true, Ordering::SeqCst);
+    /// Asks run `run` (its progress channel's id) to stop, or without one the run started last;
+    /// the work stops before it commits.
+    pub(crate) fn cancel(&self, run: Option<u32>) {
+        let run = run.map_or_else(|| self.latest.load(Ordering::SeqCst), |id| u64::from(id) + 1);
+        self.cancelled.store(run, Ordering::SeqCst);
     }
 }
 
@@ -86,10 +96,11 @@ fn no_plan() -> Error {
 
 /// Sends progress to the window: every new phase at once, then its first count (the total, so
 /// the bar has a scale), counts at most every 50 ms, and the last one of a phase always.
-/// Cancelled when [`BulkSession::cancel`] was called.
+/// Cancelled when [`BulkSession::cancel`] named its run.
 pub(crate) struct ChannelProgress<'a> {
     channel: Channel<ProgressMessage>,
-    cancel: &'a AtomicBool,
+    run: u64,
+    cancelled: &'a AtomicU64,
     last: Mutex<Last>,
 }
 
@@ -133,6 +144,6 @@ impl Progress for ChannelProgress<'_> {
     }
 
     fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::SeqCst)
+        self.cancelled.load(Ordering::SeqCst) == self.run
     }
 }

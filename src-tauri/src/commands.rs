@@ -264,7 +264,7 @@ pub fn mail_outbox(desktop: State<'_, Desktop>, query: OutboxQuery) -> Result<Ou
 
 /// Queues `input`'s mails and sends everything queued, progress on `onProgress`; `mail_cancel`
 /// stops it before the next mail (the rest stay queued). Long work runs one at a time behind the
-/// workspace's lock, so the mail commands use the bulk session's progress and cancel flag.
+/// workspace's lock, so the mail commands use the bulk session's progress and cancelled run.
 #[tauri::command(async)]
 pub fn mail_send_to(
     desktop: State<'_, Desktop>,
@@ -288,10 +288,11 @@ pub fn mail_retry(
     desktop.with(|ws| ws.mail_retry(ids, DEFAULT_CONCURRENCY, &progress))
 }
 
-/// Asks the send under way to stop. Not `async`, like `bulk_cancel`: it only raises a flag.
+/// Asks send `run` (its progress channel's id; none: the latest) to stop. Not `async`, like
+/// `bulk_cancel`: it only raises a flag.
 #[tauri::command]
-pub fn mail_cancel(work: State<'_, BulkSession>) {
-    work.cancel();
+pub fn mail_cancel(work: State<'_, BulkSession>, run: Option<u32>) {
+    work.cancel(run);
 }
 
 // ---- Bulk CSV: plan a file, apply it, results, history, undo ------------------------------------
@@ -382,11 +383,11 @@ pub fn bulk_apply(
     Ok(result)
 }
 
-/// Asks the plan or apply under way to stop. Not `async`: it only raises a flag, and must not
-/// wait behind the work it stops.
+/// Asks plan or apply `run` (its progress channel's id; none: the latest) to stop. Not `async`:
+/// it only raises a flag, and must not wait behind the work it stops.
 #[tauri::command]
-pub fn bulk_cancel(bulk: State<'_, BulkSession>) {
-    bulk.cancel();
+pub fn bulk_cancel(bulk: State<'_, BulkSession>, run: Option<u32>) {
+    bulk.cancel(run);
 }
 
 /// The results file of the open plan (with what applying it did, if it was applied).

@@ -47,8 +47,8 @@ fn workspace_arg(args: impl IntoIterator<Item = String>) -> Option<PathBuf> {
     None
 }
 
-/// Registers the dialog plugin, state (the workspace; the bulk screen's open plan and the cancel
-/// flag of long work: bulk, mail, sync) and commands on `builder`; tests pass
+/// Registers the dialog plugin, state (the workspace; the bulk screen's open plan and the
+/// cancelled run of long work: bulk, mail, sync) and commands on `builder`; tests pass
 /// `tauri::test::mock_builder()`.
 pub fn build<R: Runtime>(builder: Builder<R>, desktop: Desktop) -> Builder<R> {
     builder.plugin(tauri_plugin_dialog::init()).manage(desktop).manage(BulkSession::default()).invoke_handler(tauri::generate_handler![

@@ -1,7 +1,7 @@
 //! The IPC commands of remote directories and sync (docs/ipc.md, "Remotes and sync"). Each calls
 //! one workspace function. Pull and push report progress on a channel and stop on `sync_cancel`,
-//! which raises the same flag as `bulk_cancel` and `mail_cancel`: one long piece of work runs at a
-//! time, behind the workspace's lock.
+//! which names its run like `bulk_cancel` and `mail_cancel` (see `bulk.rs`): one long piece of
+//! work runs at a time, behind the workspace's lock.
 //!
 //! The SCIM client is blocking (reqwest's, with a runtime of its own), and Tauri runs `async`
 //! commands on its tokio runtime's threads, where that client must not run: the commands that
@@ -91,10 +91,11 @@ pub fn sync_push(
     off_runtime(|| desktop.with(|ws| ws.sync_push(&progress)))
 }
 
-/// Asks the pull or push under way to stop. Not `async`, like `bulk_cancel`: it only raises a flag.
+/// Asks pull or push `run` (its progress channel's id; none: the latest) to stop. Not `async`,
+/// like `bulk_cancel`: it only raises a flag.
 #[tauri::command]
-pub fn sync_cancel(work: State<'_, BulkSession>) {
-    work.cancel();
+pub fn sync_cancel(work: State<'_, BulkSession>, run: Option<u32>) {
+    work.cancel(run);
 }
 
 #[tauri::command(async)]

@@ -544,6 +544,23 @@ fn bulk_cancel_stops_planning_and_keeps_the_open_plan() {
     assert_eq!(page["total"], 5, "a cancelled plan does not replace the open one");
 }
 
+#[test]
+fn a_cancel_names_its_run_so_an_early_one_is_kept_and_a_late_one_stops_nothing_else() {
+    let (app, _sent) = app_recording_progress();
+    let files = tempfile::tempdir().unwrap();
+    let small = write(files.path(), "small.csv", NEW_STARTERS);
+
+    // The window pressed Cancel before the shell began the run on channel 7: it still stops.
+    assert_eq!(app.invoke("bulk_cancel", json!({ "run": 7 })).unwrap(), Value::Null);
+    let err = app.invoke("bulk_open", json!({ "path": small, "onProgress": channel(7) })).unwrap_err();
+    assert_eq!(err["code"], "cancelled", "{err}");
+
+    // That Cancel (and a late one for run 7) does not stop the next run, on channel 8.
+    assert_eq!(app.invoke("bulk_cancel", json!({ "run": 7 })).unwrap(), Value::Null);
+    let opened = app.invoke("bulk_open", json!({ "path": small, "onProgress": channel(8) })).unwrap();
+    assert_eq!(opened["rows"], 5, "{opened}");
+}
+
 // ---- Remotes and sync ------------------------------------------------------------------------------
 
 #[test]

@@ -217,7 +217,7 @@ export const mailSendTo = async (input, onProgress) => call("mail_send_to", { in
 export const mailRetry = async (ids, onProgress) => call("mail_retry", { ids, onProgress: progressChannel(onProgress) });
 
 /** Asks the send under way to stop before its next mail. */
-export const mailCancel = () => call("mail_cancel");
+export const mailCancel = () => call("mail_cancel", { run: latestRun });
 
 // ---- Bulk CSV: plan a file, apply it, results, history, undo (docs/ipc.md, "Bulk CSV") ----------
 
@@ -230,8 +230,17 @@ function progressChannel(onProgress) {
   if (typeof Channel !== "function") throw new ApiError("internal", "Roster's desktop shell is not available in this window.");
   const channel = new Channel();
   channel.onmessage = (message) => onProgress?.(message);
+  latestRun = channel.id;
   return channel;
 }
+
+/**
+ * The run the Cancel buttons stop: the progress channel of the long command started last (one
+ * runs at a time). Named before the command starts, so a Cancel that reaches the shell first
+ * still stops it, and a late one cannot stop the next run.
+ * @type {number|null}
+ */
+let latestRun = null;
 
 /** The native open dialog, filtered for CSV. @returns {Promise<string|null>} the path, or null if cancelled */
 export const chooseOpenFile = () => call("choose_open_file");
@@ -271,7 +280,7 @@ export const bulkApply = async (skipInvalid, confirmedDeletes, onProgress) =>
   call("bulk_apply", { skipInvalid, confirmedDeletes, onProgress: progressChannel(onProgress) });
 
 /** Asks the running plan or apply to stop; it then fails with code `cancelled`, having changed nothing. */
-export const bulkCancel = () => call("bulk_cancel");
+export const bulkCancel = () => call("bulk_cancel", { run: latestRun });
 
 /** Writes the open plan's results file (or only its failed rows). @returns {Promise<{path, rows}>} */
 export const bulkSaveResults = (path, failedOnly) => call("bulk_save_results", { path, failedOnly });
@@ -318,7 +327,7 @@ export const syncPlan = () => call("sync_plan");
 export const syncPush = async (onProgress) => call("sync_push", { onProgress: progressChannel(onProgress) });
 
 /** Asks the pull or push under way to stop. */
-export const syncCancel = () => call("sync_cancel");
+export const syncCancel = () => call("sync_cancel", { run: latestRun });
 
 /** @returns {Promise<{id, entity, localId, remoteId, name, foundAt, fields: {field, mine, theirs, base}[], resolution}[]>} oldest first */
 export const syncConflicts = () => call("sync_conflicts");
