@@ -7,8 +7,11 @@
 //! commands on its tokio runtime's threads, where that client must not run: the commands that
 //! reach the server run it on a thread of their own ([`off_runtime`]).
 
+use std::collections::BTreeMap;
+
 use roster_workspace::{
-    Error, ErrorCode, RemoteInput, RemoteView, SyncConflictView, SyncPlanView, SyncPullView, SyncPushView, SyncStatusView,
+    Error, ErrorCode, RemoteInput, RemoteView, SyncConflictView, SyncPlanView, SyncPullView, SyncPushView, SyncResolveInput,
+    SyncStatusView,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -103,10 +106,15 @@ pub fn sync_conflicts(desktop: State<'_, Desktop>) -> Result<Vec<SyncConflictVie
     desktop.with(|ws| ws.sync_conflicts())
 }
 
-/// `keep`: `mine` or `theirs`, for the whole resource.
+/// `keep`: `mine` or `theirs` for every field not in `fields` (field → `mine` | `theirs`).
 #[tauri::command(async)]
-pub fn sync_resolve(desktop: State<'_, Desktop>, id: i64, keep: String) -> Result<SyncConflictView, Error> {
-    desktop.with(|ws| ws.sync_resolve(id, &keep))
+pub fn sync_resolve(
+    desktop: State<'_, Desktop>,
+    id: i64,
+    keep: Option<String>,
+    fields: Option<BTreeMap<String, String>>,
+) -> Result<SyncConflictView, Error> {
+    desktop.with(|ws| ws.sync_resolve_fields(id, &SyncResolveInput { keep, fields: fields.unwrap_or_default() }))
 }
 
 /// Runs `work` on a thread outside the async runtime and waits for it.

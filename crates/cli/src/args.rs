@@ -407,6 +407,9 @@ pub enum SyncCommand {
     /// The linked remote, pending changes, open conflicts, last pull and push
     Status,
     /// Read the remote's users and groups into the workspace (never over a local change waiting to be pushed)
+    #[command(after_help = "Where both sides changed different fields of a user or group, the remote's fields are taken and \
+yours stay queued for the push. Exits 5 when the pull leaves conflicts (fields both sides changed differently, or a user or \
+group deleted on the remote while a change here waits): `roster sync conflicts`, then `roster sync resolve`.")]
     Pull,
     /// What a push would send, per pending change; contacts nobody
     Plan,
@@ -414,14 +417,29 @@ pub enum SyncCommand {
     Push,
     /// The open conflicts: mine, theirs and base per field
     Conflicts,
-    /// Resolve a conflict by keeping one side whole
+    /// Resolve a conflict: one side whole (--keep), or per field (--field), or both (--keep for the fields not named)
+    #[command(after_help = "Without --keep, every field both sides changed must be named with --field; a field only one side \
+changed keeps that side's value. A user or group deleted on the remote is kept whole: mine creates it again with the next \
+push, theirs deletes it here.\n\nExamples:\n  roster sync resolve 3 --keep mine\n  roster sync resolve 3 --field givenName=mine --field email=theirs\n  \
+roster sync resolve 3 --keep theirs --field roles=mine")]
     Resolve {
         /// The conflict's id (see `roster sync conflicts`)
         id: i64,
-        /// mine: your version goes with the next push; theirs: the remote's version replaces yours
-        #[arg(long, value_enum)]
-        keep: KeepArg,
+        /// mine: your version goes with the next push; theirs: the remote's version replaces yours (for every field not named with --field)
+        #[arg(long, value_enum, required_unless_present = "field")]
+        keep: Option<KeepArg>,
+        /// One field's side, as NAME=mine|theirs (NAME as `roster sync conflicts` shows it); repeatable
+        #[arg(long = "field", value_name = "NAME=SIDE", value_parser = parse_field_side)]
+        field: Vec<(String, String)>,
     },
+}
+
+/// `NAME=SIDE` of `roster sync resolve --field`: split here; the services check the name and side.
+fn parse_field_side(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, side)) if !name.trim().is_empty() && !side.trim().is_empty() => Ok((name.trim().to_owned(), side.trim().to_owned())),
+        _ => Err(format!("\"{s}\" is not NAME=mine or NAME=theirs")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -465,6 +465,16 @@ impl Writer<'_> {
             == 1)
     }
 
+    /// Settles the open conflict of a resource, if any, when a pull found the two sides agree
+    /// again (`resolution` says how, e.g. `merged`).
+    pub fn close_open_conflict(&self, entity: &str, local_id: &str, resolution: &str, at: Timestamp) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("UPDATE sync_conflicts SET resolved_at = ?3, resolution = ?4 WHERE entity = ?1 AND local_id = ?2 AND resolved_at IS NULL")?
+            .execute(params![entity, local_id, timestamp(at), resolution])?
+            == 1)
+    }
+
     pub fn keep_password(&self, user_id: &str, nonce: &[u8], ciphertext: &[u8], at: Timestamp) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(

@@ -47,7 +47,7 @@ pub use progress::{Cancelled, Progress, Silent};
 pub use remotes::{RemoteInput, RemoteView, SyncStatusView};
 pub use sync::{
     SyncConflictView, SyncCountsView, SyncFieldView, SyncOperationView, SyncPlanView, SyncProblemView, SyncPullView, SyncPushView,
-    SyncResultView,
+    SyncResolveInput, SyncResultView,
 };
 pub use sync::results::{PushResultFilter, SyncPushResultsView, SyncPushSummaryView, SyncResultsSavedView, PUSH_RESULTS_CSV_HEADER, RESULTS_PAGE_MAX};
 pub use onboarding::{REMIND_AFTER_DAYS, WAITING_BUCKETS};

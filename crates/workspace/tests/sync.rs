@@ -12,7 +12,7 @@ mod scim_server;
 
 use roster_core::Secret;
 use roster_scim::{ROSTER_USER_SCHEMA, USER_SCHEMA};
-use roster_workspace::{ErrorCode, RemoteInput, Silent, UserEditInput, UserInput, Workspace};
+use roster_workspace::{ErrorCode, RemoteInput, Silent, SyncResolveInput, UserEditInput, UserInput, Workspace};
 use scim_server::{ScimServer, ServerOptions, TOKEN};
 use serde_json::{json, Value};
 
@@ -322,4 +322,145 @@ fn remote_test_keeps_the_capabilities() {
     let err = ws.remote_test("idp").unwrap_err();
     assert_eq!(err.code, ErrorCode::Remote);
     assert_eq!(err.fields[0].code, "unreachable", "{err:?}");
+}
+
+fn patch_remote(server: &ScimServer, path: &str, operations: Value) {
+    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+    let (status, answer) = server.raw("PATCH", path, Some(&body));
+    assert!(status == 200 || status == 204, "PATCH {path}: {status} {answer}");
+}
+
+fn edit_names(ws: &mut Workspace, username: &str, first: Option<&str>, last: Option<&str>) {
+    ws.edit_user(username, UserEditInput { first_name: first.map(Into::into), last_name: last.map(Into::into), ..UserEditInput::default() }).unwrap();
+}
+
+#[test]
+fn different_fields_changed_on_each_side_merge_without_a_conflict() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    add(&mut ws, "alice", "Alice", "Liddell");
+    ws.sync_push(&Silent).unwrap();
+    let id = remote_user(&server, "alice")["id"].as_str().unwrap().to_owned();
+
+    edit_names(&mut ws, "alice", Some("Alicia"), None);
+    patch_remote(&server, &format!("/Users/{id}"), json!([
+        {"op": "replace", "path": "name.familyName", "value": "Smith"},
+        {"op": "replace", "path": "active", "value": false},
+    ]));
+    let pulled = ws.sync_pull(&Silent).unwrap();
+    assert_eq!((pulled.users.conflicts, pulled.users.updated), (0, 1), "different fields merge: {pulled:?}");
+    let a = ws.get_user("alice").unwrap();
+    assert_eq!((a.first_name.as_str(), a.last_name.as_str(), a.status), ("Alicia", "Smith", "disabled"), "theirs taken, mine kept");
+    assert!(ws.sync_conflicts().unwrap().is_empty());
+    let plan = ws.sync_plan().unwrap();
+    assert_eq!(plan.operations.len(), 1, "{plan:?}");
+    assert_eq!(plan.operations[0].fields, ["givenName"], "the push sends exactly mine's field: {plan:?}");
+
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "the ETag of theirs is the base's: {pushed:?}");
+    let a = remote_user(&server, "alice");
+    assert_eq!((a["name"]["givenName"].as_str(), a["name"]["familyName"].as_str(), a["active"].as_bool()), (Some("Alicia"), Some("Smith"), Some(false)));
+    let status = ws.sync_status().unwrap();
+    assert_eq!((status.pending, status.conflicts), (0, 0));
+    let again = ws.sync_pull(&Silent).unwrap();
+    assert_eq!((again.users.unchanged, again.users.updated, again.users.conflicts), (1, 0, 0), "both sides agree now: {again:?}");
+}
+
+#[test]
+fn a_conflict_is_resolved_per_field() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    add(&mut ws, "alice", "Alice", "Liddell");
+    ws.sync_push(&Silent).unwrap();
+    let id = remote_user(&server, "alice")["id"].as_str().unwrap().to_owned();
+
+    edit_names(&mut ws, "alice", Some("Alicia"), Some("Mine"));
+    patch_remote(&server, &format!("/Users/{id}"), json!([
+        {"op": "replace", "path": "name.givenName", "value": "Ally"},
+        {"op": "replace", "path": "name.familyName", "value": "Theirs"},
+        {"op": "replace", "path": "active", "value": false},
+    ]));
+    let pulled = ws.sync_pull(&Silent).unwrap();
+    assert_eq!(pulled.users.conflicts, 1, "{pulled:?}");
+    let c = ws.sync_conflicts().unwrap().remove(0);
+    assert!(!c.deleted_on_remote);
+    let conflicting: Vec<&str> = c.fields.iter().filter(|f| f.conflicting).map(|f| f.field.as_str()).collect();
+    assert_eq!(conflicting, ["familyName", "givenName"], "{c:?}");
+    assert!(c.fields.iter().any(|f| f.field == "active" && !f.conflicting), "only theirs changed active: {c:?}");
+
+    let resolve = |ws: &mut Workspace, keep: Option<&str>, fields: &[(&str, &str)]| {
+        ws.sync_resolve_fields(
+            c.id,
+            &SyncResolveInput { keep: keep.map(Into::into), fields: fields.iter().map(|(f, s)| ((*f).to_owned(), (*s).to_owned())).collect() },
+        )
+    };
+    let e = resolve(&mut ws, None, &[("givenName", "mine")]).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Validation);
+    assert_eq!(e.fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), ["familyName"], "the field still to choose is named: {e:?}");
+    let e = resolve(&mut ws, Some("mine"), &[("nickName", "theirs")]).unwrap_err();
+    assert_eq!((e.code, e.fields[0].field.as_str(), e.fields[0].code.as_str()), (ErrorCode::Validation, "nickName", "unknown_field"));
+    let e = resolve(&mut ws, None, &[("givenName", "both"), ("familyName", "mine")]).unwrap_err();
+    assert_eq!((e.code, e.fields[0].field.as_str()), (ErrorCode::Validation, "givenName"));
+    assert_eq!(ws.get_user("alice").unwrap().first_name, "Alicia", "a refused resolution changes nothing");
+
+    let resolved = resolve(&mut ws, None, &[("givenName", "mine"), ("familyName", "theirs")]).unwrap();
+    assert_eq!(resolved.resolution.as_deref(), Some("fields"));
+    let a = ws.get_user("alice").unwrap();
+    assert_eq!((a.first_name.as_str(), a.last_name.as_str(), a.status), ("Alicia", "Theirs", "disabled"), "active: the side that changed it");
+    let plan = ws.sync_plan().unwrap();
+    assert_eq!(plan.operations[0].fields, ["givenName"], "{plan:?}");
+    assert_eq!(resolve(&mut ws, Some("mine"), &[]).unwrap_err().code, ErrorCode::Conflict, "resolved once");
+    assert_eq!(ws.sync_resolve_fields(9999, &SyncResolveInput::default()).unwrap_err().code, ErrorCode::NotFound);
+
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "{pushed:?}");
+    let a = remote_user(&server, "alice");
+    assert_eq!((a["name"]["givenName"].as_str(), a["name"]["familyName"].as_str(), a["active"].as_bool()), (Some("Alicia"), Some("Theirs"), Some(false)));
+    assert_eq!(ws.sync_status().unwrap().pending, 0);
+}
+
+#[test]
+fn a_user_deleted_on_the_server_while_a_change_waits_is_a_conflict() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    add(&mut ws, "alice", "Alice", "Liddell");
+    add(&mut ws, "bob", "Bob", "Builder");
+    ws.sync_push(&Silent).unwrap();
+    for name in ["alice", "bob"] {
+        let id = remote_user(&server, name)["id"].as_str().unwrap().to_owned();
+        let (status, answer) = server.raw("DELETE", &format!("/Users/{id}"), None);
+        assert_eq!(status, 204, "DELETE: {answer}");
+        edit_names(&mut ws, name, None, Some("Changed"));
+    }
+
+    let pulled = ws.sync_pull(&Silent).unwrap();
+    assert_eq!((pulled.users.conflicts, pulled.users.deleted), (2, 0), "a waiting change is not dropped: {pulled:?}");
+    let conflicts = ws.sync_conflicts().unwrap();
+    assert!(conflicts.iter().all(|c| c.deleted_on_remote && c.fields.iter().all(|f| f.theirs.is_none())), "{conflicts:?}");
+    assert_eq!(ws.get_user("bob").unwrap().last_name, "Changed");
+
+    // A push does not create them again behind the admin's back.
+    ws.sync_push(&Silent).unwrap();
+    assert!(server.all("Users").is_empty(), "nothing re-created: {:?}", server.all("Users"));
+
+    let of = |name: &str| conflicts.iter().find(|c| c.name == name).unwrap().id;
+    let e = ws
+        .sync_resolve_fields(of("alice"), &SyncResolveInput { keep: None, fields: [("familyName".into(), "mine".into()), ("givenName".into(), "theirs".into())].into() })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Validation, "deleted on the remote: kept or deleted whole");
+    assert_eq!(ws.sync_resolve(of("alice"), "theirs").unwrap().resolution.as_deref(), Some("theirs"));
+    assert_eq!(ws.get_user("alice").unwrap_err().code, ErrorCode::NotFound, "theirs: deleted here too");
+    ws.sync_resolve(of("bob"), "mine").unwrap();
+    let plan = ws.sync_plan().unwrap();
+    assert_eq!((plan.pending, plan.creates), (1, 1), "mine: bob is created again, alice has nothing to send: {plan:?}");
+
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "{pushed:?}");
+    assert_eq!(remote_user(&server, "bob")["name"]["familyName"], "Changed");
+    assert_eq!(server.all("Users").len(), 1, "alice stays deleted");
+    let status = ws.sync_status().unwrap();
+    assert_eq!((status.pending, status.conflicts), (0, 0));
 }

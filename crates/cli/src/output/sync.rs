@@ -141,13 +141,7 @@ impl Out {
             }
             local_only(&mut out, &p.local_only_fields);
         }
-        let conflicts = p.users.conflicts + p.groups.conflicts;
-        if conflicts > 0 {
-            self.note_err(&format!(
-                "{} (a local change waits where the remote changed too): roster sync conflicts, then roster sync resolve ID --keep mine|theirs",
-                count(conflicts, "conflict", "conflicts")
-            ));
-        }
+        // Conflicts: the command exits 5 with what to do next.
         Ok(())
     }
 
@@ -223,25 +217,34 @@ impl Out {
             return Ok(());
         }
         for (i, c) in conflicts.iter().enumerate() {
-            println!("{}Conflict {}: {} {} (found {})", if i == 0 { "" } else { "\n" }, c.id, c.entity, c.name, c.found_at);
-            let rows: Vec<Vec<String>> = c.fields.iter().map(|f| vec![f.field.clone(), value(&f.mine), value(&f.theirs), value(&f.base)]).collect();
-            table(&["FIELD", "MINE", "THEIRS", "BASE"], &rows);
+            let deleted = if c.deleted_on_remote { ", deleted on the remote" } else { "" };
+            println!("{}Conflict {}: {} {} (found {}{deleted})", if i == 0 { "" } else { "\n" }, c.id, c.entity, c.name, c.found_at);
+            let theirs = |f: &roster_workspace::SyncFieldView| if c.deleted_on_remote { "(deleted)".to_owned() } else { value(&f.theirs) };
+            let rows: Vec<Vec<String>> = c
+                .fields
+                .iter()
+                .map(|f| vec![f.field.clone(), value(&f.mine), theirs(f), value(&f.base), if f.conflicting { "yes" } else { "" }.to_owned()])
+                .collect();
+            table(&["FIELD", "MINE", "THEIRS", "BASE", "BOTH CHANGED"], &rows);
         }
-        eprintln!("Resolve each: roster sync resolve ID --keep mine|theirs");
+        eprintln!("Resolve each: roster sync resolve ID --keep mine|theirs, or per field with --field NAME=mine|theirs (every field both sides changed)");
+        eprintln!("Deleted on the remote: --keep mine creates it again with the next push, --keep theirs deletes it here");
         Ok(())
     }
 
     pub fn sync_resolved(self, c: &SyncConflictView) -> Result<(), Error> {
         self.info(c, |c| {
             let side = c.resolution.as_deref().unwrap_or("");
-            let next = if side == "mine" { ": your version goes with the next push (roster sync push)" } else { ": the remote's version is in the workspace" };
+            let next = match (side, c.deleted_on_remote) {
+                ("mine", true) => ": it is created again on the remote with the next push (roster sync push)",
+                ("theirs", true) => ": deleted here too",
+                ("mine", false) => ": your version goes with the next push (roster sync push)",
+                ("theirs", false) => ": the remote's version is in the workspace",
+                _ => ": the fields kept theirs are in the workspace, the ones kept mine go with the next push (roster sync push)",
+            };
+            let side = if side == "fields" { "a side per field".to_owned() } else { side.to_owned() };
             format!("Resolved conflict {} ({} {}) keeping {side}{next}", c.id, c.entity, c.name)
         })
-    }
-
-    /// A note for people on stderr; with --json too (stdout holds the document).
-    fn note_err(self, text: &str) {
-        eprintln!("{text}");
     }
 }
 

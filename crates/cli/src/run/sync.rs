@@ -1,6 +1,6 @@
 //! `roster sync …`: status, pull, plan, push, conflicts and resolve against the linked remote.
 
-use roster_workspace::{Error, ErrorCode, SyncPushView, Workspace};
+use roster_workspace::{Error, ErrorCode, SyncPullView, SyncPushView, SyncResolveInput, Workspace};
 
 use crate::args::{KeepArg, SyncCommand};
 use crate::output::{self, count, Out};
@@ -13,7 +13,9 @@ pub fn run(ws: &mut Workspace, cmd: &SyncCommand, out: Out) -> Result<(), Error>
             let bar = output::ProgressBar::new(!out.json, "Pulling").cancel_on_ctrl_c();
             let pulled = ws.sync_pull(&bar);
             bar.finish();
-            out.sync_pulled(&pulled?)
+            let pulled = pulled?;
+            out.sync_pulled(&pulled)?;
+            pull_outcome(&pulled)
         }
         SyncCommand::Plan => out.sync_plan(&ws.sync_plan()?),
         SyncCommand::Push => {
@@ -26,12 +28,12 @@ pub fn run(ws: &mut Workspace, cmd: &SyncCommand, out: Out) -> Result<(), Error>
             outcome(&pushed)
         }
         SyncCommand::Conflicts => out.sync_conflicts(&ws.sync_conflicts()?),
-        SyncCommand::Resolve { id, keep } => {
-            let keep = match keep {
-                KeepArg::Mine => "mine",
-                KeepArg::Theirs => "theirs",
-            };
-            out.sync_resolved(&ws.sync_resolve(*id, keep)?)
+        SyncCommand::Resolve { id, keep, field } => {
+            let keep = keep.map(|k| match k {
+                KeepArg::Mine => "mine".to_owned(),
+                KeepArg::Theirs => "theirs".to_owned(),
+            });
+            out.sync_resolved(&ws.sync_resolve_fields(*id, &SyncResolveInput { keep, fields: field.iter().cloned().collect() })?)
         }
     }
 }
@@ -41,6 +43,21 @@ pub fn run(ws: &mut Workspace, cmd: &SyncCommand, out: Out) -> Result<(), Error>
 fn warn_if_linked_insecure(ws: &Workspace, out: Out) {
     let remotes = ws.remote_list().unwrap_or_default();
     out.warn_if_insecure(remotes.iter().find(|r| r.linked));
+}
+
+/// Exit 5 when the pull left conflicts; the view is printed first.
+fn pull_outcome(p: &SyncPullView) -> Result<(), Error> {
+    let conflicts = p.users.conflicts + p.groups.conflicts;
+    if conflicts == 0 {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::Conflict,
+        format!(
+            "{} (a local change waits where the remote changed the same field, or deleted it): `roster sync conflicts` shows them, `roster sync resolve ID --keep mine|theirs` or `--field NAME=mine|theirs` settles each",
+            count(conflicts, "conflict", "conflicts")
+        ),
+    ))
 }
 
 /// Exit 1 when the push stopped early (the server, or Ctrl-C) or an operation failed, 5 when

@@ -12,6 +12,7 @@
 mod client;
 mod conflicts;
 mod map;
+mod merge;
 mod passwords;
 mod pull;
 mod push;
@@ -24,6 +25,8 @@ mod scim_server;
 
 use roster_scim::ScimError;
 use serde::Serialize;
+
+pub use conflicts::SyncResolveInput;
 
 /// For the use cases that set passwords (add_user, bulk apply): see `Workspace::password_sealer`.
 #[allow(unused_imports)]
@@ -145,6 +148,9 @@ pub struct SyncFieldView {
     pub mine: Option<serde_json::Value>,
     pub theirs: Option<serde_json::Value>,
     pub base: Option<serde_json::Value>,
+    /// Both sides changed it, to different values: the admin chooses. Otherwise only one side
+    /// changed it (or both the same way) and a merge takes that side's value.
+    pub conflicting: bool,
 }
 
 /// A local change and a remote one that disagree.
@@ -157,9 +163,11 @@ pub struct SyncConflictView {
     pub remote_id: Option<String>,
     pub name: String,
     pub found_at: String,
+    /// The remote no longer has it (theirs is JSON null): every field's theirs is absent.
+    pub deleted_on_remote: bool,
     /// Only the fields where mine, theirs and base are not all the same.
     pub fields: Vec<SyncFieldView>,
-    /// `mine` or `theirs` once resolved.
+    /// `mine` or `theirs` (one side for every field) or `fields` (some of each) once resolved.
     pub resolution: Option<String>,
 }
 

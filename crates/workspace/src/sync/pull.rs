@@ -1,7 +1,12 @@
 //! `sync_pull`: read every user and group of the linked remote, then merge them in one
 //! transaction with the change queue off (what a pull writes is the remote's state, not a
 //! local change). A resource with a local change waiting is never overwritten: when the
-//! remote changed it too since the base, a conflict is recorded instead.
+//! remote changed it too since the base, the two are merged three ways ([`merge`]) — the
+//! fields only the remote changed are taken, theirs becomes the base and the local change
+//! stays queued, so the next push sends exactly the fields changed here — and only fields
+//! both sides changed to different values make a conflict. A resource gone from the remote
+//! while a local change waits is a conflict too (theirs = JSON null), never dropped or
+//! created again silently.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
@@ -10,7 +15,10 @@ use roster_core::{AuditEntity, GroupName, RoleName, Timestamp, User, UserId};
 use roster_scim::{Group as ScimGroup, ListQuery, ListResponse, User as ScimUser};
 use roster_store::{AuditRecord, NewGroup, StoreError, SyncedRow, Writer};
 
+use super::conflicts::DELETED;
 use super::map::{self, Fields};
+use super::sessions;
+use super::merge;
 use super::{scim_error, SyncCountsView, SyncProblemView, SyncPullView};
 use crate::views::rfc3339;
 use crate::{Error, Progress, Workspace};
@@ -18,7 +26,7 @@ use crate::{Error, Progress, Workspace};
 /// Fixed inputs of one merge.
 struct Merge<'a> {
     now: Timestamp,
-    extension: bool,
+    extension: map::Extensions,
     region: roster_core::Region,
     defs: &'a [roster_core::AttributeDefinition],
     problems: Vec<SyncProblemView>,
@@ -31,7 +39,7 @@ impl Workspace {
     /// Pulls the linked remote's users and groups into the workspace.
     pub fn sync_pull(&mut self, progress: &dyn Progress) -> Result<SyncPullView, Error> {
         let linked = self.linked()?;
-        let extension = linked.capabilities.roster_extension;
+        let extension = map::Extensions::of(&linked.capabilities);
         let client = &linked.client;
 
         progress.phase("reading users");
@@ -68,8 +76,8 @@ impl Workspace {
                     merge_group(w, &mut m, g, &mut group_counts, &mut seen_groups)?;
                     progress.update((users.len() + i) as u64 + 1, (users.len() + groups.len()) as u64);
                 }
-                remove_gone(w, "group", &seen_groups, &mut group_counts)?;
-                remove_gone(w, "user", &seen, &mut user_counts)?;
+                remove_gone(w, &m, "group", &seen_groups, &mut group_counts)?;
+                remove_gone(w, &m, "user", &seen, &mut user_counts)?;
                 Ok((user_counts, group_counts))
             })?;
             if progress.is_cancelled() {
@@ -105,8 +113,8 @@ impl Workspace {
     }
 }
 
-pub(crate) fn local_only(extension: bool) -> Vec<String> {
-    if extension {
+pub(crate) fn local_only(extension: map::Extensions) -> Vec<String> {
+    if extension.roster {
         Vec::new()
     } else {
         map::EXTENSION_FIELDS.iter().map(|s| (*s).to_owned()).collect()
@@ -189,6 +197,7 @@ fn merge_user(w: &Writer<'_>, m: &mut Merge<'_>, u: &ScimUser, counts: &mut Sync
                 }
                 w.insert_user(&user)?;
                 set_roles(w, m, &user.id, &[], &user.roles)?;
+                sessions::take(w, &user.id, &theirs, Some(u), m.extension, m.now)?;
                 w.set_synced("user", &user.id.to_string(), &synced_row(remote_id, etag, &theirs, m.now))?;
                 seen.insert(user.id.to_string());
                 counts.created += 1;
@@ -209,7 +218,7 @@ fn merge_user(w: &Writer<'_>, m: &mut Merge<'_>, u: &ScimUser, counts: &mut Sync
         counts.unchanged += 1;
         return Ok(());
     };
-    let mine = map::user_fields(&local, m.extension);
+    let mine = sessions::user_fields(&r, &local, m.extension)?;
     let base = synced.as_ref().map(|s| map::from_json(&s.base));
     if pending.is_none() || mine == theirs {
         if mine != theirs {
@@ -223,7 +232,9 @@ fn merge_user(w: &Writer<'_>, m: &mut Merge<'_>, u: &ScimUser, counts: &mut Sync
         if mine == theirs && pending.is_some() {
             // Both sides made the same change.
             w.pending_drop("user", &local_id)?;
+            w.close_open_conflict("user", &local_id, "merged", m.now)?;
         }
+        sessions::take(w, &local.id, &theirs, Some(u), m.extension, m.now)?;
         w.set_synced("user", &local_id, &synced_row(remote_id, etag, &theirs, m.now))?;
         return Ok(());
     }
@@ -233,6 +244,14 @@ fn merge_user(w: &Writer<'_>, m: &mut Merge<'_>, u: &ScimUser, counts: &mut Sync
         return Ok(());
     }
     let base = base.unwrap_or_default();
+    let merged = merge::merge(&mine, &theirs, &base);
+    if synced.is_some() && merged.is_clean() && (merged.fields == mine || take_user(w, m, &local, &merged.fields, &u.user_name)?) {
+        // Different fields changed on each side: theirs taken here, mine still queued.
+        sessions::take(w, &local.id, &merged.fields, Some(u), m.extension, m.now)?;
+        settle_merged(w, "user", &local_id, &merged.fields, &theirs, &synced_row(remote_id, etag, &theirs, m.now), m.now)?;
+        counts.updated += 1;
+        return Ok(());
+    }
     w.record_conflict("user", &local_id, Some(remote_id), &map::to_json(&mine), &map::to_json(&theirs), &map::to_json(&base), etag, m.now)?;
     counts.conflicts += 1;
     Ok(())
@@ -244,7 +263,7 @@ pub(crate) fn take_user_fields(
     w: &Writer<'_>,
     local: &User,
     theirs: &Fields,
-    extension: bool,
+    extension: map::Extensions,
     now: Timestamp,
 ) -> Result<Result<Vec<map::FieldIssue>, Vec<map::FieldIssue>>, StoreError> {
     let r = w.reader();
@@ -253,6 +272,9 @@ pub(crate) fn take_user_fields(
     let roles: HashSet<String> = r.roles()?.into_iter().map(|r| r.name.as_str().to_ascii_lowercase()).collect();
     let mut m = Merge { now, extension, region, defs: &defs, problems: Vec::new(), fresh: Vec::new().into_iter(), roles };
     let ok = take_user(w, &mut m, local, theirs, local.username.as_str())?;
+    if ok {
+        sessions::take(w, &local.id, theirs, None, extension, now)?;
+    }
     let issues = m.problems.into_iter().map(|p| map::FieldIssue { field: p.field, message: p.message }).collect();
     Ok(if ok { Ok(issues) } else { Err(issues) })
 }
@@ -351,6 +373,7 @@ fn merge_group(w: &Writer<'_>, m: &mut Merge<'_>, g: &ScimGroup, counts: &mut Sy
             counts.unchanged += 1;
             if pending.is_some() {
                 w.pending_drop("group", &local_id)?;
+                w.close_open_conflict("group", &local_id, "merged", m.now)?;
             }
         }
         w.set_synced("group", &local_id, &synced_row(remote_id, etag, &theirs, m.now))?;
@@ -361,8 +384,41 @@ fn merge_group(w: &Writer<'_>, m: &mut Merge<'_>, g: &ScimGroup, counts: &mut Sy
         return Ok(());
     }
     let base = base.unwrap_or_default();
+    let merged = merge::merge(&mine, &theirs, &base);
+    if synced.is_some() && merged.is_clean() {
+        if merged.fields != mine {
+            let current = GroupName::parse(&name).map_err(|e| StoreError::Corrupt(e.message))?;
+            match map::group_name(&merged.fields) {
+                Ok(next) => {
+                    if next.as_str() != current.as_str() {
+                        w.rename_group(&current, &next, None, m.now)?;
+                    }
+                    set_members(w, &next, &map::member_ids(&mine), &map::member_ids(&merged.fields))?;
+                }
+                Err(issue) => {
+                    problem(m, "group", &g.display_name, vec![issue]);
+                    return Ok(());
+                }
+            }
+        }
+        settle_merged(w, "group", &local_id, &merged.fields, &theirs, &synced_row(remote_id, etag, &theirs, m.now), m.now)?;
+        counts.updated += 1;
+        return Ok(());
+    }
     w.record_conflict("group", &local_id, Some(remote_id), &map::to_json(&mine), &map::to_json(&theirs), &map::to_json(&base), etag, m.now)?;
     counts.conflicts += 1;
+    Ok(())
+}
+
+/// After a clean merge: theirs is the new base; the local change stays queued unless the
+/// merge came to theirs exactly (then nothing is left to push), and a conflict still open for
+/// the resource is settled.
+fn settle_merged(w: &Writer<'_>, entity: &str, local_id: &str, merged: &Fields, theirs: &Fields, synced: &SyncedRow, at: Timestamp) -> Result<(), StoreError> {
+    w.set_synced(entity, local_id, synced)?;
+    if merged == theirs {
+        w.pending_drop(entity, local_id)?;
+    }
+    w.close_open_conflict(entity, local_id, "merged", at)?;
     Ok(())
 }
 
@@ -380,24 +436,46 @@ pub(crate) fn set_members(w: &Writer<'_>, group: &GroupName, before: &[String], 
     Ok(())
 }
 
-/// Resources the remote no longer has: removed locally when nothing local waits for them,
-/// and forgotten as synced either way (a local change then creates them again).
-fn remove_gone(w: &Writer<'_>, entity: &str, seen: &HashSet<String>, counts: &mut SyncCountsView) -> Result<(), StoreError> {
+/// Resources the remote no longer has: removed locally and forgotten as synced when nothing
+/// local waits for them (or the local change is a delete too). When a local change to one
+/// waits, a conflict with theirs = JSON null is recorded and its remote id kept, so a push
+/// cannot create it again silently: resolving says whether it is deleted here or created again.
+fn remove_gone(w: &Writer<'_>, m: &Merge<'_>, entity: &str, seen: &HashSet<String>, counts: &mut SyncCountsView) -> Result<(), StoreError> {
     let r = w.reader();
-    for (local_id, _) in r.synced_ids(entity)? {
+    for (local_id, remote_id) in r.synced_ids(entity)? {
         if seen.contains(&local_id) {
             continue;
         }
-        if r.pending_for(entity, &local_id)?.is_none() {
-            let removed = match entity {
-                "user" => UserId::parse(&local_id).ok().map(|id| w.delete_user(&id)).transpose()?.unwrap_or(false),
-                _ => match r.group_by_id(&local_id)? {
-                    Some((name, _)) => GroupName::parse(&name).ok().map(|n| w.delete_group(&n)).transpose()?.unwrap_or(false),
-                    None => false,
-                },
-            };
-            if removed {
-                counts.deleted += 1;
+        let mine = match entity {
+            "user" => UserId::parse(&local_id).ok().map(|id| r.user_by_id(&id)).transpose()?.flatten().map(|u| sessions::user_fields(&r, &u, m.extension)).transpose()?,
+            _ => match r.group_by_id(&local_id)? {
+                Some((name, _)) => Some(map::group_fields(&name, &r.group_member_ids(&local_id)?)),
+                None => None,
+            },
+        };
+        match (r.pending_for(entity, &local_id)?, mine) {
+            (None, _) => {
+                let removed = match entity {
+                    "user" => UserId::parse(&local_id).ok().map(|id| w.delete_user(&id)).transpose()?.unwrap_or(false),
+                    _ => match r.group_by_id(&local_id)? {
+                        Some((name, _)) => GroupName::parse(&name).ok().map(|n| w.delete_group(&n)).transpose()?.unwrap_or(false),
+                        None => false,
+                    },
+                };
+                if removed {
+                    counts.deleted += 1;
+                }
+            }
+            (Some(_), Some(mine)) => {
+                let base = r.synced(entity, &local_id)?.map(|s| s.base).unwrap_or_else(|| "{}".into());
+                w.record_conflict(entity, &local_id, Some(&remote_id), &map::to_json(&mine), DELETED, &base, None, m.now)?;
+                counts.conflicts += 1;
+                continue;
+            }
+            (Some(_), None) => {
+                // Deleted on both sides.
+                w.pending_drop(entity, &local_id)?;
+                w.close_open_conflict(entity, &local_id, "merged", m.now)?;
             }
         }
         w.forget_synced(entity, &local_id)?;
