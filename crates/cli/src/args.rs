@@ -417,6 +417,26 @@ group deleted on the remote while a change here waits): `roster sync conflicts`,
     Push,
     /// The open conflicts: mine, theirs and base per field
     Conflicts,
+    /// The pushes kept, newest first: remote, when, counts per result; one that never finished marked interrupted
+    Pushes {
+        /// How many (1 to 200)
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Only pushes older than this one (its number)
+        #[arg(long, value_name = "PUSH")]
+        before: Option<i64>,
+    },
+    /// One push's results per operation (the last push unless PUSH is given); --csv exports them
+    Results {
+        /// The push's number (see `roster sync pushes`)
+        push: Option<i64>,
+        /// Only the operations with this result
+        #[arg(long, value_enum, value_name = "RESULT")]
+        only: Option<PushResultArg>,
+        /// Write them as CSV to FILE (or standard output with -) instead
+        #[arg(long, value_name = "FILE|-")]
+        csv: Option<PathBuf>,
+    },
     /// Resolve a conflict: one side whole (--keep), or per field (--field), or both (--keep for the fields not named)
     #[command(after_help = "Without --keep, every field both sides changed must be named with --field; a field only one side \
 changed keeps that side's value. A user or group deleted on the remote is kept whole: mine creates it again with the next \
@@ -440,6 +460,15 @@ fn parse_field_side(s: &str) -> Result<(String, String), String> {
         Some((name, side)) if !name.trim().is_empty() && !side.trim().is_empty() => Ok((name.trim().to_owned(), side.trim().to_owned())),
         _ => Err(format!("\"{s}\" is not NAME=mine or NAME=theirs")),
     }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PushResultArg {
+    Done,
+    Failed,
+    Conflict,
+    #[value(name = "not_sent", alias = "not-sent")]
+    NotSent,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -525,7 +525,7 @@ fn group_table(groups: &[GroupView]) {
 }
 
 /// Columns as wide as their widest cell, two spaces apart, a header line first.
-fn table(header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) {
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0);
     let widths: Vec<usize> = (0..header.len()).map(width).collect();
     let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
@@ -538,7 +538,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-fn print_json<T: Serialize + ?Sized>(value: &T) {
+pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) {
     let mut out = std::io::stdout().lock();
     let _ = serde_json::to_writer_pretty(&mut out, value);
     let _ = writeln!(out);

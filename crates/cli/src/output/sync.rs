@@ -28,7 +28,7 @@ impl Out {
         self.warn_if_insecure(Some(r));
         self.info(r, |r| {
             let linked = if r.linked { "; linked: the workspace's changes now queue for it" } else { "" };
-            format!("Added the remote {} ({}), {}{linked}. Check it: roster remote test {}", r.name, r.url, token(r), r.name)
+            format!("Added the remote {} ({}), {}{linked}. Check it: roster remote test {}{}", r.name, r.url, token(r), r.name, adopted(r))
         })
     }
 
@@ -97,7 +97,7 @@ impl Out {
     }
 
     pub fn remote_linked(self, r: &RemoteView) -> Result<(), Error> {
-        self.info(r, |r| format!("Linked the workspace to {}: its changes now queue for it (roster sync status)", r.name))
+        self.info(r, |r| format!("Linked the workspace to {}: its changes now queue for it (roster sync status){}", r.name, adopted(r)))
     }
 
     pub fn remote_removed(self, r: &RemoteView) -> Result<(), Error> {
@@ -261,6 +261,18 @@ fn token(r: &RemoteView) -> &'static str {
         "token in the OS keyring"
     } else {
         "no token"
+    }
+}
+
+/// What a link queued of what existed before it, and why to pull before the first push.
+fn adopted(r: &RemoteView) -> String {
+    match r.adopted {
+        Some(n) if n > 0 => format!(
+            "\nQueued {} that existed before the link. Run `roster sync pull` before `roster sync push`: users and groups already on {} are then matched (by externalId, then userName or group name) instead of created twice",
+            count(n, "user or group", "users and groups"),
+            r.name
+        ),
+        _ => String::new(),
     }
 }
 

@@ -9,6 +9,7 @@ mod mail;
 mod remote;
 mod role;
 mod sync;
+mod sync_results;
 mod user;
 
 use roster_workspace::{Error, Workspace};

@@ -28,6 +28,8 @@ pub fn run(ws: &mut Workspace, cmd: &SyncCommand, out: Out) -> Result<(), Error>
             outcome(&pushed)
         }
         SyncCommand::Conflicts => out.sync_conflicts(&ws.sync_conflicts()?),
+        SyncCommand::Pushes { limit, before } => super::sync_results::pushes(ws, *limit, *before, out),
+        SyncCommand::Results { push, only, csv } => super::sync_results::results(ws, *push, *only, csv.as_deref(), out),
         SyncCommand::Resolve { id, keep, field } => {
             let keep = keep.map(|k| match k {
                 KeepArg::Mine => "mine".to_owned(),
