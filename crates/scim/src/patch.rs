@@ -352,5 +352,44 @@ mod tests {
             ])
         );
         assert!(PatchOp::new(vec![]).add_members([]).is_empty());
+        assert_eq!(
+            ops(&PatchOp::new(vec![]).revoke_all_sessions()),
+            json!([{"op": "remove", "path": format!("{ROSTER_USER_SCHEMA}:sessions")}])
+        );
+    }
+
+    #[test]
+    fn enterprise_attributes_are_addressed_by_urn_and_a_manager_is_replaced_whole() {
+        use crate::model::{EnterpriseUser, Manager, ENTERPRISE_USER_SCHEMA};
+        let mut before = alice();
+        before.enterprise = Some(EnterpriseUser {
+            department: Some("Sales".into()),
+            cost_center: Some("4200".into()),
+            ..EnterpriseUser::default()
+        });
+        let mut after = before.clone();
+        let enterprise = after.enterprise.as_mut().unwrap();
+        enterprise.department = Some("Research".into());
+        enterprise.cost_center = None;
+        enterprise.manager = Some(Manager {
+            value: Some("boss-1".into()),
+            ..Manager::default()
+        });
+        assert_eq!(
+            ops(&PatchOp::diff(&before, &after)),
+            json!([
+                {"op": "remove", "path": format!("{ENTERPRISE_USER_SCHEMA}:costCenter")},
+                {"op": "replace", "path": format!("{ENTERPRISE_USER_SCHEMA}:department"), "value": "Research"},
+                {"op": "replace", "path": format!("{ENTERPRISE_USER_SCHEMA}:manager"), "value": {"value": "boss-1"}}
+            ])
+        );
+        // The extension gone altogether: each attribute removed.
+        assert_eq!(
+            ops(&PatchOp::diff(&before, &alice())),
+            json!([
+                {"op": "remove", "path": format!("{ENTERPRISE_USER_SCHEMA}:costCenter")},
+                {"op": "remove", "path": format!("{ENTERPRISE_USER_SCHEMA}:department")}
+            ])
+        );
     }
 }

@@ -3,22 +3,76 @@
 //! `sync_resources.base` keeps, what a pull compares three ways (mine, theirs, base), and
 //! what a push turns into a create or a PATCH of only the changed attributes.
 //!
+//! What travels depends on the server's extensions ([`Extensions`], from discovery):
+//!
+//! - Core SCIM: `userName`, the primary work email, given / family name, the primary work
+//!   phone (E.164), `active`, `roles`; `externalId` is Roster's id. Always.
+//! - The Roster extension (`urn:…:roster:2.0:User`): second factor, MFA, device limit,
+//!   password expiry, custom attributes, and the user's sessions. In the canonical form the
+//!   sessions are their sorted ids (`sessions`): enough to see which were revoked on either
+//!   side, and a set merges element by element. A push never adds a session (sign-ins do, on
+//!   the directory): a session in the base but not in mine is revoked, by a PATCH `remove` of
+//!   `sessions[id eq "…"]`, or of `sessions` when none is left ([`revoke_sessions`]). A pull
+//!   writes the remote's sessions with their details over the local ones
+//!   (`super::sessions`). Without the extension all of these stay local only.
+//! - The enterprise extension (`urn:…:enterprise:2.0:User`, RFC 7643 §4.3): a custom
+//!   attribute whose name is one of its attributes, regardless of case (`employeeNumber`,
+//!   `costCenter`, `organization`, `division`, `department`, and `manager` for
+//!   `manager.value`), travels there, both ways, when the server has the extension; in the
+//!   canonical form it is keyed by the enterprise spelling. Otherwise (or when the server has
+//!   only the Roster extension) it is an ordinary custom attribute: in the Roster extension,
+//!   or local only when that is absent too.
+//!
 //! Pure functions: no store, no network, no clock.
 
 use std::collections::BTreeSet;
 
 use roster_core::{
     AttributeDefinition, AttributeValue, Attributes, Date, DeviceLimit, Email, GroupName, PersonName, Phone, Region, RoleName,
-    SecondFactor, Timestamp, User, UserId, UserStatus, Username,
+    SecondFactor, Session, Timestamp, User, UserId, UserStatus, Username,
 };
-use roster_scim::{CustomAttribute, Resource, Group as ScimGroup, MultiValue, Name, Reference, RosterUser, User as ScimUser};
+use roster_scim::{
+    Capabilities, CustomAttribute, EnterpriseUser, Group as ScimGroup, Manager, MultiValue, Name, PatchOp, Reference, Resource, RosterUser,
+    Session as ScimSession, User as ScimUser,
+};
 use serde_json::{Map, Value};
+
+/// Which extensions of User the remote takes: what of a user travels besides core SCIM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Extensions {
+    /// Roster's own fields, custom attributes and sessions.
+    pub roster: bool,
+    /// The enterprise extension: custom attributes named like its attributes go there.
+    pub enterprise: bool,
+}
+
+impl Extensions {
+    pub(crate) fn of(capabilities: &Capabilities) -> Extensions {
+        Extensions { roster: capabilities.roster_extension, enterprise: capabilities.enterprise_extension }
+    }
+
+    /// Whether the custom attribute `name` travels to this remote.
+    fn carries(self, name: &str) -> bool {
+        self.roster || (self.enterprise && enterprise_name(name).is_some())
+    }
+}
+
+/// The enterprise extension's attributes a custom attribute maps to (`manager`: its
+/// `manager.value`), spelled as the extension spells them.
+pub(crate) const ENTERPRISE_ATTRIBUTES: &[&str] = &["employeeNumber", "costCenter", "organization", "division", "department", "manager"];
+
+/// The enterprise attribute a custom attribute of this name maps to, if any.
+fn enterprise_name(name: &str) -> Option<&'static str> {
+    ENTERPRISE_ATTRIBUTES.iter().copied().find(|e| e.eq_ignore_ascii_case(name))
+}
 
 /// A resource's canonical form.
 pub(crate) type Fields = Map<String, Value>;
 
 /// The fields that travel in the Roster extension: local only when the server lacks it.
-pub(crate) const EXTENSION_FIELDS: &[&str] = &["secondFactor", "mfaEnrolled", "deviceLimit", "passwordExpiresAt", "customAttributes"];
+/// (Custom attributes named like an enterprise attribute still travel when the server has
+/// the enterprise extension.)
+pub(crate) const EXTENSION_FIELDS: &[&str] = &["secondFactor", "mfaEnrolled", "deviceLimit", "passwordExpiresAt", "customAttributes", "sessions"];
 
 const DATE: &[time::format_description::FormatItem<'static>] = time::macros::format_description!("[year]-[month]-[day]");
 
@@ -28,8 +82,9 @@ fn put(f: &mut Fields, key: &str, value: Option<Value>) {
     }
 }
 
-/// A local user's canonical form. `extension`: whether the remote keeps Roster's own fields.
-pub(crate) fn user_fields(u: &User, extension: bool) -> Fields {
+/// A local user's canonical form; `sessions`: the user's sessions (used only with the Roster
+/// extension).
+pub(crate) fn user_fields(u: &User, sessions: &[Session], ext: Extensions) -> Fields {
     let mut f = Fields::new();
     put(&mut f, "userName", Some(u.username.as_str().into()));
     put(&mut f, "email", Some(u.email.as_str().into()));
@@ -38,19 +93,34 @@ pub(crate) fn user_fields(u: &User, extension: bool) -> Fields {
     put(&mut f, "phone", u.phone.as_ref().map(|p| p.as_e164().into()));
     put(&mut f, "active", Some((u.status == UserStatus::Active).into()));
     put(&mut f, "roles", sorted(u.roles.iter().map(|r| r.as_str().to_owned())));
-    if extension {
+    if ext.roster {
         put(&mut f, "secondFactor", Some(u.second_factor.as_str().into()));
         put(&mut f, "mfaEnrolled", Some(u.mfa_enrolled.into()));
         put(&mut f, "deviceLimit", u.device_limit.map(|d| d.get().into()));
         put(&mut f, "passwordExpiresAt", u.password_expires_at.map(|d| d.format(DATE).expect("a date formats").into()));
-        let attrs: Map<String, Value> = u.attributes.iter().map(|(k, v)| (k.to_owned(), Value::String(v.to_string()))).collect();
-        put(&mut f, "customAttributes", (!attrs.is_empty()).then_some(Value::Object(attrs)));
+        put(&mut f, "sessions", sorted(sessions.iter().map(|s| s.id.clone())));
     }
+    let attrs: Map<String, Value> = u
+        .attributes
+        .iter()
+        .filter(|(k, _)| ext.carries(k))
+        .map(|(k, v)| (canonical_attribute(k, ext), Value::String(v.to_string())))
+        .collect();
+    put(&mut f, "customAttributes", (!attrs.is_empty()).then_some(Value::Object(attrs)));
     f
 }
 
+/// A custom attribute's key in the canonical form: the enterprise spelling when it travels
+/// there, else its name.
+fn canonical_attribute(name: &str, ext: Extensions) -> String {
+    match enterprise_name(name).filter(|_| ext.enterprise) {
+        Some(e) => e.to_owned(),
+        None => name.to_owned(),
+    }
+}
+
 /// A remote user's canonical form.
-pub(crate) fn remote_user_fields(u: &ScimUser, extension: bool) -> Fields {
+pub(crate) fn remote_user_fields(u: &ScimUser, ext: Extensions) -> Fields {
     let mut f = Fields::new();
     let name = u.name.clone().unwrap_or_default();
     put(&mut f, "userName", Some(u.user_name.clone().into()));
@@ -60,16 +130,72 @@ pub(crate) fn remote_user_fields(u: &ScimUser, extension: bool) -> Fields {
     put(&mut f, "phone", u.primary_phone().map(Into::into));
     put(&mut f, "active", Some(u.active.unwrap_or(true).into()));
     put(&mut f, "roles", sorted(u.roles.iter().map(|r| r.value.clone())));
-    if extension {
+    let mut attrs = Map::new();
+    if ext.roster {
         let r = u.roster.clone().unwrap_or_default();
         put(&mut f, "secondFactor", Some(r.second_factor.unwrap_or_else(|| "none".into()).into()));
         put(&mut f, "mfaEnrolled", Some(r.mfa_enrolled.unwrap_or(false).into()));
         put(&mut f, "deviceLimit", r.device_limit.map(Into::into));
         put(&mut f, "passwordExpiresAt", r.password_expires_at.map(|d| d.get(..10).unwrap_or(&d).to_owned().into()));
-        let attrs: Map<String, Value> = r.custom_attributes.into_iter().map(|a| (a.name, Value::String(a.value))).collect();
-        put(&mut f, "customAttributes", (!attrs.is_empty()).then_some(Value::Object(attrs)));
+        put(&mut f, "sessions", sorted(r.sessions.into_iter().map(|s| s.id)));
+        // With the enterprise extension, its attributes come from there only.
+        attrs.extend(
+            r.custom_attributes
+                .into_iter()
+                .filter(|a| !(ext.enterprise && enterprise_name(&a.name).is_some()))
+                .map(|a| (a.name, Value::String(a.value))),
+        );
     }
+    if ext.enterprise {
+        let e = u.enterprise.clone().unwrap_or_default();
+        let manager = e.manager.and_then(|m| m.value);
+        let values = [e.employee_number, e.cost_center, e.organization, e.division, e.department, manager];
+        for (name, value) in ENTERPRISE_ATTRIBUTES.iter().zip(values) {
+            if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+                attrs.insert((*name).to_owned(), Value::String(v));
+            }
+        }
+    }
+    put(&mut f, "customAttributes", (!attrs.is_empty()).then_some(Value::Object(attrs)));
     f
+}
+
+/// The session ids in a canonical form (empty without the Roster extension).
+pub(crate) fn session_ids(f: &Fields) -> Vec<String> {
+    strings(f, "sessions")
+}
+
+/// A remote session as the workspace keeps it. A time the server leaves out or does not
+/// write as RFC 3339 is `now` (the last use: the start).
+pub(crate) fn local_session(s: &ScimSession, now: Timestamp) -> Session {
+    let at = |t: &Option<String>| t.as_deref().and_then(|t| Timestamp::parse(t, &time::format_description::well_known::Rfc3339).ok());
+    let started_at = at(&s.started_at).unwrap_or(now);
+    Session {
+        id: s.id.clone(),
+        device: s.device.clone().unwrap_or_default(),
+        ip: s.ip.clone().unwrap_or_default(),
+        user_agent: s.user_agent.clone().unwrap_or_default(),
+        started_at,
+        last_seen_at: at(&s.last_seen_at).unwrap_or(started_at),
+    }
+}
+
+/// Adds to a user's PATCH the revocation of the sessions in `base` that `mine` no longer
+/// has: one `remove` each, or one `remove` of them all when `mine` has none left. Sessions
+/// only in `mine` are never sent (a server makes them at sign-in).
+pub(crate) fn revoke_sessions(mut patch: PatchOp, base: &Fields, mine: &Fields) -> PatchOp {
+    let (before, after) = (session_ids(base), session_ids(mine));
+    let gone: Vec<&String> = before.iter().filter(|id| !after.contains(id)).collect();
+    if gone.is_empty() {
+        return patch;
+    }
+    if after.is_empty() {
+        return patch.revoke_all_sessions();
+    }
+    for id in gone {
+        patch = patch.revoke_session(id);
+    }
+    patch
 }
 
 fn sorted(values: impl Iterator<Item = String>) -> Option<Value> {
@@ -86,8 +212,9 @@ fn strings(f: &Fields, key: &str) -> Vec<String> {
 }
 
 /// The SCIM user for a canonical form: what a create sends, and (diffed against the base's)
-/// what a PATCH sends. `externalId` is Roster's id.
-pub(crate) fn scim_user(f: &Fields, external_id: &str, extension: bool) -> ScimUser {
+/// what a PATCH sends. `externalId` is Roster's id. Sessions are never part of it (see
+/// [`revoke_sessions`]).
+pub(crate) fn scim_user(f: &Fields, external_id: &str, ext: Extensions) -> ScimUser {
     let mut u = ScimUser::new(text(f, "userName").unwrap_or_default());
     u.external_id = Some(external_id.to_owned());
     let (given, family) = (text(f, "givenName"), text(f, "familyName"));
@@ -99,18 +226,35 @@ pub(crate) fn scim_user(f: &Fields, external_id: &str, extension: bool) -> ScimU
     u.phone_numbers = text(f, "phone").map(|p| vec![MultiValue::primary_work(p)]).unwrap_or_default();
     u.active = Some(f.get("active").and_then(Value::as_bool).unwrap_or(true));
     u.roles = strings(f, "roles").into_iter().map(MultiValue::new).collect();
-    if extension {
+    let attrs: Vec<(&String, String)> = f
+        .get("customAttributes")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect())
+        .unwrap_or_default();
+    let mut enterprise = EnterpriseUser::default();
+    let mut custom = Vec::new();
+    for (name, value) in attrs {
+        match enterprise_name(name).filter(|_| ext.enterprise) {
+            Some("employeeNumber") => enterprise.employee_number = Some(value),
+            Some("costCenter") => enterprise.cost_center = Some(value),
+            Some("organization") => enterprise.organization = Some(value),
+            Some("division") => enterprise.division = Some(value),
+            Some("department") => enterprise.department = Some(value),
+            Some(_) => enterprise.manager = Some(Manager { value: Some(value), ..Manager::default() }),
+            None => custom.push(CustomAttribute { name: name.clone(), value }),
+        }
+    }
+    if enterprise != EnterpriseUser::default() {
+        u.enterprise = Some(enterprise);
+    }
+    if ext.roster {
         u.roster = Some(RosterUser {
             second_factor: text(f, "secondFactor").map(Into::into),
             mfa_enrolled: f.get("mfaEnrolled").and_then(Value::as_bool),
             device_limit: f.get("deviceLimit").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()),
             password_expires_at: text(f, "passwordExpiresAt").map(Into::into),
             sessions: Vec::new(),
-            custom_attributes: f
-                .get("customAttributes")
-                .and_then(Value::as_object)
-                .map(|m| m.iter().map(|(k, v)| CustomAttribute { name: k.clone(), value: v.as_str().unwrap_or_default().to_owned() }).collect())
-                .unwrap_or_default(),
+            custom_attributes: custom,
         });
     }
     u.fill_schemas();
@@ -127,11 +271,13 @@ pub(crate) struct FieldIssue {
 /// The local user `theirs` describes: `current` (or a new user with `id`) with every
 /// shared field set from the canonical form. Fields the workspace would not accept (an
 /// invalid email, a phone it cannot read) keep their current value and are reported.
+/// Custom attributes that do not travel to this remote keep their local values. Sessions
+/// are not part of a `User`: `super::sessions` writes them.
 pub(crate) fn apply_user_fields(
     current: Option<&User>,
     id: UserId,
     theirs: &Fields,
-    extension: bool,
+    ext: Extensions,
     region: Region,
     defs: &[AttributeDefinition],
     now: Timestamp,
@@ -207,7 +353,7 @@ pub(crate) fn apply_user_fields(
         }
     }
     u.roles = roles;
-    if extension {
+    if ext.roster {
         match text(theirs, "secondFactor").unwrap_or("none").parse::<SecondFactor>() {
             Ok(s) => u.second_factor = s,
             Err(e) => issue("secondFactor", e.message),
@@ -227,7 +373,15 @@ pub(crate) fn apply_user_fields(
                 Err(_) => issue("passwordExpiresAt", format!("\"{d}\" is not a date as YYYY-MM-DD")),
             },
         }
+    }
+    if ext.roster || ext.enterprise {
+        // Those that travel come from theirs; the others stay as they are here.
         let mut attributes = Attributes::new();
+        for (name, value) in u.attributes.iter().filter(|(k, _)| !ext.carries(k)) {
+            if let Some(def) = defs.iter().find(|d| d.name.as_str().eq_ignore_ascii_case(name)) {
+                attributes.insert(&def.name, value.clone());
+            }
+        }
         if let Some(m) = theirs.get("customAttributes").and_then(Value::as_object) {
             for (name, value) in m {
                 let Some(def) = defs.iter().find(|d| d.name.as_str().eq_ignore_ascii_case(name)) else {
@@ -329,7 +483,7 @@ mod tests {
             None,
             UserId::from_random_bytes([1; 16]),
             &from_json(&json!({"userName": "alice", "email": "alice@example.com", "givenName": "Alice", "phone": "+447400123456", "active": false, "roles": ["Auditor"]}).to_string()),
-            true,
+            ROSTER,
             Region::default(),
             &[],
             NOW,
@@ -339,17 +493,50 @@ mod tests {
         u
     }
 
+    const NONE: Extensions = Extensions { roster: false, enterprise: false };
+    const ROSTER: Extensions = Extensions { roster: true, enterprise: false };
+    const ENTERPRISE: Extensions = Extensions { roster: false, enterprise: true };
+    const BOTH: Extensions = Extensions { roster: true, enterprise: true };
+
+    fn def(name: &str) -> AttributeDefinition {
+        AttributeDefinition { name: roster_core::AttributeName::parse(name).unwrap(), kind: roster_core::AttributeType::String, required: false }
+    }
+
+    fn session(id: &str) -> Session {
+        Session {
+            id: id.into(),
+            device: "laptop".into(),
+            ip: "192.0.2.1".into(),
+            user_agent: "Firefox".into(),
+            started_at: NOW,
+            last_seen_at: NOW,
+        }
+    }
+
+    /// Alice with a `Department` and a `shoeSize` attribute.
+    fn alice_with_attributes(defs: &[AttributeDefinition]) -> User {
+        let mut u = alice();
+        u.attributes.insert(&defs[0].name, AttributeValue::parse(&defs[0], "Sales").unwrap());
+        u.attributes.insert(&defs[1].name, AttributeValue::parse(&defs[1], "42").unwrap());
+        u
+    }
+
     #[test]
     fn a_user_goes_to_scim_and_back_unchanged() {
-        let u = alice();
-        for extension in [false, true] {
-            let mine = user_fields(&u, extension);
-            let scim = scim_user(&mine, &u.id.to_string(), extension);
+        let defs = [def("Department"), def("shoeSize")];
+        let u = alice_with_attributes(&defs);
+        for ext in [NONE, ROSTER, ENTERPRISE, BOTH] {
+            let mine = user_fields(&u, &[], ext);
+            let scim = scim_user(&mine, &u.id.to_string(), ext);
             assert_eq!(scim.external_id.as_deref(), Some(u.id.to_string().as_str()));
             assert_eq!(scim.active, Some(false));
-            assert_eq!(remote_user_fields(&scim, extension), mine, "the canonical form survives the wire (extension {extension})");
+            assert_eq!(remote_user_fields(&scim, ext), mine, "the canonical form survives the wire ({ext:?})");
+            let (back, issues) = apply_user_fields(Some(&u), u.id, &mine, ext, Region::default(), &defs, NOW).unwrap();
+            assert!(issues.is_empty(), "{issues:?}");
+            assert_eq!(back.attributes, u.attributes, "every attribute kept, travelling or not ({ext:?})");
         }
-        assert!(!user_fields(&u, false).contains_key("secondFactor"), "without the extension Roster's own fields stay local");
+        assert!(!user_fields(&u, &[], NONE).contains_key("secondFactor"), "without the extension Roster's own fields stay local");
+        assert!(!user_fields(&u, &[], NONE).contains_key("customAttributes"));
     }
 
     #[test]
@@ -365,7 +552,99 @@ mod tests {
     #[test]
     fn a_bad_remote_email_is_reported_and_the_user_is_not_made() {
         let f = from_json(r#"{"userName":"bob","email":"not an email"}"#);
-        let issues = apply_user_fields(None, UserId::from_random_bytes([2; 16]), &f, false, Region::default(), &[], NOW).unwrap_err();
+        let issues = apply_user_fields(None, UserId::from_random_bytes([2; 16]), &f, NONE, Region::default(), &[], NOW).unwrap_err();
         assert_eq!(issues[0].field, "email");
+    }
+
+    #[test]
+    fn an_enterprise_named_attribute_travels_in_the_enterprise_extension_when_the_server_has_it() {
+        let defs = [def("Department"), def("shoeSize"), def("manager")];
+        let mut u = alice_with_attributes(&defs);
+        u.attributes.insert(&defs[2].name, AttributeValue::parse(&defs[2], "boss-1").unwrap());
+
+        let mine = user_fields(&u, &[], BOTH);
+        assert_eq!(mine["customAttributes"], json!({"department": "Sales", "manager": "boss-1", "shoeSize": "42"}), "keyed by the enterprise spelling");
+        let scim = serde_json::to_value(scim_user(&mine, "id", BOTH)).unwrap();
+        assert_eq!(scim[roster_scim::ENTERPRISE_USER_SCHEMA], json!({"department": "Sales", "manager": {"value": "boss-1"}}));
+        assert_eq!(scim[roster_scim::ROSTER_USER_SCHEMA]["customAttributes"], json!([{"name": "shoeSize", "value": "42"}]));
+        assert_eq!(scim["schemas"].as_array().unwrap().len(), 3);
+
+        // Only the enterprise extension: the rest stays local.
+        let mine = user_fields(&u, &[], ENTERPRISE);
+        assert_eq!(mine["customAttributes"], json!({"department": "Sales", "manager": "boss-1"}));
+        let scim = scim_user(&mine, "id", ENTERPRISE);
+        assert!(scim.roster.is_none());
+
+        // Only the Roster extension: an ordinary custom attribute, under its own name.
+        let mine = user_fields(&u, &[], ROSTER);
+        assert_eq!(mine["customAttributes"], json!({"Department": "Sales", "manager": "boss-1", "shoeSize": "42"}));
+        let scim = scim_user(&mine, "id", ROSTER);
+        assert!(scim.enterprise.is_none());
+        assert_eq!(scim.roster.unwrap().custom_attributes.len(), 3);
+    }
+
+    #[test]
+    fn an_enterprise_value_changed_on_the_server_comes_back_to_the_attribute() {
+        let defs = [def("Department"), def("shoeSize")];
+        let u = alice_with_attributes(&defs);
+        let mut remote = scim_user(&user_fields(&u, &[], ENTERPRISE), "id", ENTERPRISE);
+        remote.enterprise.as_mut().unwrap().department = Some("Research".into());
+        remote.enterprise.as_mut().unwrap().cost_center = Some("4200".into());
+        // A Roster custom attribute of an enterprise name is not read when the enterprise
+        // extension is there: that one wins.
+        remote.roster = Some(RosterUser {
+            custom_attributes: vec![CustomAttribute { name: "department".into(), value: "Stale".into() }],
+            ..RosterUser::default()
+        });
+        let theirs = remote_user_fields(&remote, BOTH);
+        assert_eq!(theirs["customAttributes"], json!({"costCenter": "4200", "department": "Research"}));
+
+        let theirs = remote_user_fields(&remote, ENTERPRISE);
+        let (next, issues) = apply_user_fields(Some(&u), u.id, &theirs, ENTERPRISE, Region::default(), &defs, NOW).unwrap();
+        assert_eq!(next.attributes.get("department").map(ToString::to_string).as_deref(), Some("Research"));
+        assert_eq!(next.attributes.get("shoeSize").map(ToString::to_string).as_deref(), Some("42"), "a local-only attribute is kept");
+        assert_eq!(issues.len(), 1, "costCenter is not defined here: {issues:?}");
+        assert_eq!(issues[0].field, "customAttributes");
+    }
+
+    #[test]
+    fn sessions_are_their_ids_with_the_roster_extension_only() {
+        let u = alice();
+        let sessions = [session("s2"), session("s1")];
+        assert_eq!(user_fields(&u, &sessions, ROSTER)["sessions"], json!(["s1", "s2"]));
+        assert!(!user_fields(&u, &sessions, ENTERPRISE).contains_key("sessions"), "without the Roster extension sessions stay local");
+
+        let mut remote = scim_user(&user_fields(&u, &sessions, ROSTER), "id", ROSTER);
+        assert!(remote.roster.as_ref().unwrap().sessions.is_empty(), "a create or a PATCH never sends sessions");
+        remote.roster.as_mut().unwrap().sessions = vec![
+            ScimSession { id: "s9".into(), device: Some("phone".into()), started_at: Some("2026-11-01T08:00:00Z".into()), ..ScimSession::default() },
+            ScimSession { id: "s1".into(), ..ScimSession::default() },
+        ];
+        assert_eq!(remote_user_fields(&remote, ROSTER)["sessions"], json!(["s1", "s9"]));
+        assert!(!remote_user_fields(&remote, NONE).contains_key("sessions"));
+
+        let local = local_session(&remote.roster.as_ref().unwrap().sessions[0], NOW);
+        assert_eq!((local.device.as_str(), local.ip.as_str()), ("phone", ""));
+        assert_eq!(local.started_at, time::macros::datetime!(2026-11-01 08:00 UTC));
+        assert_eq!(local.last_seen_at, local.started_at, "no last use given: the start");
+        assert_eq!(local_session(&remote.roster.as_ref().unwrap().sessions[1], NOW).started_at, NOW);
+    }
+
+    #[test]
+    fn a_push_revokes_the_sessions_gone_since_the_base_and_never_adds_one() {
+        let base = from_json(r#"{"sessions":["s1","s2","s3"]}"#);
+        let ops = |mine: &str| serde_json::to_value(revoke_sessions(PatchOp::new(Vec::new()), &base, &from_json(mine))).unwrap()["Operations"].clone();
+        let urn = roster_scim::ROSTER_USER_SCHEMA;
+        assert_eq!(
+            ops(r#"{"sessions":["s2","s4"]}"#),
+            json!([
+                {"op": "remove", "path": format!("{urn}:sessions[id eq \"s1\"]")},
+                {"op": "remove", "path": format!("{urn}:sessions[id eq \"s3\"]")}
+            ]),
+            "s4 (only mine) is not sent"
+        );
+        assert_eq!(ops("{}"), json!([{"op": "remove", "path": format!("{urn}:sessions")}]), "all gone: one remove");
+        assert_eq!(ops(r#"{"sessions":["s1","s2","s3"]}"#), json!([]));
+        assert!(revoke_sessions(PatchOp::new(Vec::new()), &Fields::new(), &Fields::new()).is_empty());
     }
 }
