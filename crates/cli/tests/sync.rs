@@ -212,7 +212,8 @@ fn a_change_on_the_server_becomes_a_conflict_at_pull_listed_and_resolved_keeping
 
     ws.json(&["user", "edit", "alice", "--first", "Alicia"]);
     patch_on_server(&server, &id, "name.givenName", "Ally");
-    let pulled = ok(ws.run(&["sync", "pull"]));
+    let pulled = ws.run(&["sync", "pull"]);
+    assert_eq!(code(&pulled), 5, "a pull that leaves a conflict exits 5: {}", stderr(&pulled));
     assert!(stdout(&pulled).contains("1 conflict"), "{}", stdout(&pulled));
     assert!(stderr(&pulled).contains("roster sync conflicts"), "the pull points to the conflicts: {}", stderr(&pulled));
     assert_eq!(ws.user("alice")["firstName"], "Alicia", "a pull never overwrites a local change");
@@ -314,4 +315,55 @@ fn usage_errors_and_unknown_names_have_their_exit_codes() {
     let linked = ws.json(&["remote", "link", "second"]);
     assert_eq!(linked["linked"], true);
     assert_eq!(ws.json(&["sync", "status"])["remote"], "second");
+}
+
+#[test]
+fn different_fields_merge_at_pull_and_a_conflict_is_resolved_per_field_with_field_flags() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let Some(ws) = linked(&server) else { return };
+    ws.json(&["user", "add", "--username", "alice", "--email", "alice@example.com", "--first", "Alice", "--last", "Liddell"]);
+    ok(ws.run(&["sync", "push"]));
+    let id = remote_user(&server, "alice")["id"].as_str().unwrap().to_owned();
+
+    // Different fields: merged, exit 0, the push sends mine's field.
+    ws.json(&["user", "edit", "alice", "--first", "Alicia"]);
+    patch_on_server(&server, &id, "name.familyName", "Smith");
+    let pulled = ws.json(&["sync", "pull"]);
+    assert_eq!((&pulled["users"]["conflicts"], &pulled["users"]["updated"]), (&json!(0), &json!(1)), "{pulled}");
+    assert_eq!((&ws.user("alice")["firstName"], &ws.user("alice")["lastName"]), (&json!("Alicia"), &json!("Smith")));
+    ok(ws.run(&["sync", "push"]));
+    let a = remote_user(&server, "alice");
+    assert_eq!((&a["name"]["givenName"], &a["name"]["familyName"]), (&json!("Alicia"), &json!("Smith")), "{a}");
+
+    // The same fields: a conflict, resolved per field.
+    ws.json(&["user", "edit", "alice", "--first", "Mine", "--last", "Mine"]);
+    patch_on_server(&server, &id, "name.givenName", "Theirs");
+    patch_on_server(&server, &id, "name.familyName", "Theirs");
+    let pulled = ws.run(&["--json", "sync", "pull"]);
+    assert_eq!(code(&pulled), 5, "{}", stderr(&pulled));
+    assert_eq!(json_of(&pulled)["users"]["conflicts"], 1);
+    let c = ws.json(&["sync", "conflicts"])[0].clone();
+    let both: Vec<&Value> = c["fields"].as_array().unwrap().iter().filter(|f| f["conflicting"] == true).map(|f| &f["field"]).collect();
+    assert_eq!(both, [&json!("familyName"), &json!("givenName")], "{c}");
+    let text = stdout(&ok(ws.run(&["sync", "conflicts"])));
+    assert!(text.contains("BOTH CHANGED"), "{text}");
+    let cid = c["id"].to_string();
+
+    let err = ws.fails(3, &["sync", "resolve", &cid, "--field", "givenName=mine"]);
+    assert_eq!(err["error"]["fields"][0]["field"], "familyName", "the field still to choose is named: {err}");
+    let err = ws.fails(3, &["sync", "resolve", &cid, "--keep", "mine", "--field", "nickName=theirs"]);
+    assert_eq!((&err["error"]["fields"][0]["field"], &err["error"]["fields"][0]["code"]), (&json!("nickName"), &json!("unknown_field")), "{err}");
+    ws.fails(2, &["sync", "resolve", &cid, "--field", "givenName"]);
+    ws.fails(4, &["sync", "resolve", "999", "--field", "givenName=mine"]);
+
+    let resolved = ws.json(&["sync", "resolve", &cid, "--keep", "theirs", "--field", "givenName=mine"]);
+    assert_eq!(resolved["resolution"], "fields", "{resolved}");
+    assert_eq!((&ws.user("alice")["firstName"], &ws.user("alice")["lastName"]), (&json!("Mine"), &json!("Theirs")));
+    let text = stdout(&ok(ws.run(&["sync", "conflicts"])));
+    assert!(text.contains("No conflicts"), "{text}");
+    ws.fails(5, &["sync", "resolve", &cid, "--keep", "mine"]);
+    ok(ws.run(&["sync", "push"]));
+    let a = remote_user(&server, "alice");
+    assert_eq!((&a["name"]["givenName"], &a["name"]["familyName"]), (&json!("Mine"), &json!("Theirs")), "{a}");
+    assert_eq!(ws.json(&["sync", "status"])["pending"], 0);
 }
