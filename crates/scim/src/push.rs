@@ -40,6 +40,11 @@ pub struct BulkOptions {
     pub max_payload_size: Option<usize>,
     /// Single requests in flight at once (the client's `max_concurrency` when `None`).
     pub concurrency: Option<usize>,
+    /// Look each new group that carries an `externalId` up by it before sending its create,
+    /// and take the one found as done. Servers refuse a second user of the same `userName`
+    /// (a 409, which is looked up the same way), but not a second group of the same name: a
+    /// group an earlier run created without hearing back would otherwise be made twice.
+    pub look_up_new_groups: bool,
 }
 
 /// Progress and cancellation of a [`Client::bulk`]. Called from worker threads too.
@@ -137,6 +142,10 @@ pub struct Done {
     /// The answer was lost and the result was established afterwards: a create found by its
     /// identity, a delete found already gone.
     pub recovered: bool,
+    /// A create found on the server instead of made by this request (its answer lost, a 409
+    /// for its `externalId`, or a group looked up first): the resource as found. An earlier
+    /// run may have made it from other values than the ones sent now.
+    pub found: Option<Value>,
 }
 
 /// The run's shared bookkeeping.
@@ -249,7 +258,10 @@ impl Client {
     /// other than 503), its creates are looked up by identity (`externalId`, else `userName`
     /// / `displayName`) and only those not found are sent again, with the chunk's other
     /// operations; operations the server answered 429 / 503 / 5xx are sent again likewise.
-    /// Without `/Bulk`: single requests, up to `concurrency` at once, in waves so a create
+    /// A create refused with 409 whose resource carries an `externalId` is looked up by it:
+    /// a resource found with that `externalId` is this create's, made by an earlier run that
+    /// never heard back, and the create is done (`recovered`, with `found`); otherwise the
+    /// 409 stands, with the server's words. Without `/Bulk`: single requests, up to `concurrency` at once, in waves so a create
     /// is done before the operations referring to it.
     ///
     /// `Err` only when nothing could be sent: discovery failed (mode `Auto` before any
@@ -284,11 +296,17 @@ impl Client {
                         .max_payload_size
                         .map_or(limits.max_payload_size, |m| m.min(limits.max_payload_size)),
                 };
-                self.push_bulk(operations, order, limits, progress)
+                self.push_bulk(operations, order, limits, options.look_up_new_groups, progress)
             }
             None => {
                 let concurrency = options.concurrency.unwrap_or(self.max_concurrency()).max(1);
-                self.push_single(operations, order, concurrency, progress)
+                self.push_single(
+                    operations,
+                    order,
+                    concurrency,
+                    options.look_up_new_groups,
+                    progress,
+                )
             }
         })
     }
@@ -298,6 +316,7 @@ impl Client {
         operations: &[BulkOperation],
         order: Vec<usize>,
         limits: BulkLimits,
+        look_up_new_groups: bool,
         progress: &dyn BulkProgress,
     ) -> BulkReport {
         let policy = self.retry_policy();
@@ -308,6 +327,7 @@ impl Client {
             order.iter().enumerate().map(|(p, &i)| (i, p)).collect();
         let mut max_operations = limits.max_operations;
         let mut troubled_rounds = 0;
+        let mut looked_up: HashSet<usize> = HashSet::new();
         let url = self.url(&["Bulk"], &[]);
         while !queue.is_empty() {
             if progress.cancelled() {
@@ -328,6 +348,18 @@ impl Client {
                         continue;
                     }
                 };
+                if look_up_new_groups && is_new_group(&op) && looked_up.insert(index) {
+                    match self.look_up(&mut run, &op) {
+                        Ok(Some(done)) => {
+                            queue.pop_front();
+                            run.settle(index, Outcome::Done(done));
+                            continue;
+                        }
+                        Ok(None) => {}
+                        // Unreachable, refused: what is left stays unsent.
+                        Err(stop) => return run.report(Some(stop), false, true),
+                    }
+                }
                 let size = op.encoded_len();
                 if !fits_alone(size, limits.max_payload_size) {
                     queue.pop_front();
@@ -400,10 +432,13 @@ impl Client {
                                     Err(error) => {
                                         let retry = error.code().is_transient()
                                             && run.attempts[*index] < policy.max_attempts;
+                                        // A 409 after a lost answer, or for an externalId
+                                        // the server may already hold: look it up.
                                         let conflict_after_loss = error.code()
                                             == ScimErrorCode::Conflict
                                             && op.method == BulkMethod::Post
-                                            && run.attempts[*index] > 1;
+                                            && (run.attempts[*index] > 1
+                                                || has_external_id(op));
                                         if retry || conflict_after_loss {
                                             troubled |= retry;
                                             if error.maybe_applied() || conflict_after_loss {
@@ -476,14 +511,22 @@ impl Client {
                     return run.report(Some(error), false, true);
                 }
             }
-            // Creates whose answer was lost: there, or to be sent again?
-            for (index, error) in lookup {
-                let op = &chunk
-                    .iter()
-                    .find(|(i, _)| *i == index)
-                    .expect("in the chunk")
-                    .1;
-                match self.look_up(&mut run, op) {
+            // Creates whose answer was lost: there, or to be sent again? Looked up several at
+            // once (each lookup may meet faults and wait its own retries).
+            let to_find: Vec<&BulkOperation> = lookup
+                .iter()
+                .map(|(index, _)| {
+                    &chunk
+                        .iter()
+                        .find(|(i, _)| i == index)
+                        .expect("in the chunk")
+                        .1
+                })
+                .collect();
+            let found = self.look_up_many(&mut run, &to_find);
+            let mut stopped: Option<ScimError> = None;
+            for ((index, error), found) in lookup.into_iter().zip(found) {
+                match found {
                     Ok(Some(done)) => run.settle(index, Outcome::Done(done)),
                     Ok(None)
                         if run.attempts[index] < policy.max_attempts
@@ -498,12 +541,17 @@ impl Client {
                             ..error
                         }),
                     ),
+                    // Unknown whether it was applied: said so in its error (the next run's
+                    // create of it meets a 409, or its group is looked up first).
                     Err(stop) => {
                         run.settle(index, Outcome::Failed(error));
-                        requeue(&mut queue, again, &position);
-                        return run.report(Some(stop), false, true);
+                        stopped.get_or_insert(stop);
                     }
                 }
+            }
+            if let Some(stop) = stopped {
+                requeue(&mut queue, again, &position);
+                return run.report(Some(stop), false, true);
             }
             requeue(&mut queue, again, &position);
             progress.advanced(run.done(), total);
@@ -529,11 +577,52 @@ impl Client {
             .map(|found| done_from_value(&found, 201, true)))
     }
 
+    /// [`Client::look_up`] for several creates, up to the client's `max_concurrency` at once;
+    /// the results in the order given.
+    fn look_up_many(
+        &self,
+        run: &mut Run<'_>,
+        ops: &[&BulkOperation],
+    ) -> Vec<Result<Option<Done>, ScimError>> {
+        let threads = self.max_concurrency().min(ops.len());
+        if threads <= 1 {
+            return ops.iter().map(|op| self.look_up(run, op)).collect();
+        }
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Result<Option<Done>, ScimError>>>> =
+            Mutex::new(vec![None; ops.len()]);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(op) = ops.get(n) else {
+                        return;
+                    };
+                    let found = match op.identity_filter() {
+                        Some((endpoint, filter)) => self
+                            .find_value(endpoint, &filter)
+                            .map(|found| found.map(|value| done_from_value(&value, 201, true))),
+                        None => Ok(None),
+                    };
+                    lock(&results)[n] = Some(found);
+                });
+            }
+        });
+        run.requests += ops.iter().filter(|op| op.identity_filter().is_some()).count();
+        results
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .into_iter()
+            .map(|r| r.expect("every lookup ran"))
+            .collect()
+    }
+
     fn push_single(
         &self,
         operations: &[BulkOperation],
         order: Vec<usize>,
         concurrency: usize,
+        look_up_new_groups: bool,
         progress: &dyn BulkProgress,
     ) -> BulkReport {
         let total = operations.len();
@@ -588,7 +677,7 @@ impl Client {
                         let Some((index, op)) = ready.get(n) else {
                             return;
                         };
-                        let (outcome, sent) = self.send_single(op);
+                        let (outcome, sent) = self.send_single(op, look_up_new_groups);
                         requests.fetch_add(sent, Ordering::Relaxed);
                         if let Outcome::Failed(error) = &outcome {
                             if server_wide(error.code()) {
@@ -619,7 +708,7 @@ impl Client {
     }
 
     /// One operation as a single request. Returns its outcome and the requests it took.
-    fn send_single(&self, op: &BulkOperation) -> (Outcome, usize) {
+    fn send_single(&self, op: &BulkOperation, look_up_new_groups: bool) -> (Outcome, usize) {
         let url = self.url_of_path(&op.path);
         let body = op
             .data
@@ -630,6 +719,20 @@ impl Client {
         let result = match op.method {
             BulkMethod::Post => {
                 let identity = op.identity_filter();
+                let find = |client: &Client| match &identity {
+                    Some((endpoint, filter)) => client.find_value(endpoint, filter),
+                    None => Ok(None),
+                };
+                if look_up_new_groups && is_new_group(op) {
+                    requests += 1;
+                    match find(self) {
+                        Ok(Some(value)) => {
+                            return (Outcome::Done(done_from_value(&value, 201, true)), requests)
+                        }
+                        Ok(None) => {}
+                        Err(error) => return (Outcome::Failed(error), requests),
+                    }
+                }
                 let outcome =
                     self.post_once(&op.path, body.as_deref().unwrap_or(b"{}"), |client| {
                         requests += 1;
@@ -641,6 +744,17 @@ impl Client {
                 match outcome {
                     Ok(PostOutcome::Created(answer)) => Ok(done_from_answer(&answer, false)),
                     Ok(PostOutcome::Found(value)) => Ok(done_from_value(&value, 201, true)),
+                    // Taken: by this resource itself, made by an earlier run?
+                    Err(error)
+                        if error.code() == ScimErrorCode::Conflict && has_external_id(op) =>
+                    {
+                        requests += 1;
+                        match find(self) {
+                            Ok(Some(value)) => Ok(done_from_value(&value, 201, true)),
+                            Ok(None) => Err(error),
+                            Err(lookup) => Err(lookup),
+                        }
+                    }
                     Err(error) => Err(error),
                 }
             }
@@ -664,6 +778,7 @@ impl Client {
                             location: None,
                             version: None,
                             recovered: true,
+                            found: None,
                         })
                     }
                     Err(e) => Err(e),
@@ -680,6 +795,22 @@ impl Client {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A create whose data carries an `externalId` (the client's own id of the resource).
+fn has_external_id(op: &BulkOperation) -> bool {
+    op.method == BulkMethod::Post
+        && op
+            .data
+            .as_ref()
+            .and_then(|d| d.get("externalId"))
+            .and_then(Value::as_str)
+            .is_some_and(|id| !id.is_empty())
+}
+
+/// A create of a group that carries an `externalId`.
+fn is_new_group(op: &BulkOperation) -> bool {
+    has_external_id(op) && op.path.trim_matches('/') == <crate::model::Group as crate::model::Resource>::ENDPOINT
 }
 
 /// Whether an error would meet every next request too, so the run stops.
@@ -772,6 +903,7 @@ fn judge(
             location: answer.location.clone(),
             version: answer.version.clone(),
             recovered: false,
+            found: None,
         });
     }
     if op.method == BulkMethod::Delete && status == 404 && repeated {
@@ -781,6 +913,7 @@ fn judge(
             location: None,
             version: None,
             recovered: true,
+            found: None,
         });
     }
     let body: Option<ErrorResponse> = answer
@@ -831,5 +964,6 @@ fn done_from_value(value: &Value, status: u16, recovered: bool) -> Done {
         location: text(meta.and_then(|m| m.get("location"))),
         version: text(meta.and_then(|m| m.get("version"))),
         recovered,
+        found: recovered.then(|| value.clone()),
     }
 }
