@@ -53,13 +53,14 @@ impl Workspace {
         Ok(capabilities)
     }
 
-    /// Whether the linked remote keeps Roster's own fields, as of its last discovery (the
-    /// dry runs use it without asking the server).
-    pub(crate) fn stored_extension(row: &RemoteRow) -> bool {
+    /// Which extensions the linked remote takes, as of its last discovery (the dry runs use
+    /// it without asking the server).
+    pub(crate) fn stored_extension(row: &RemoteRow) -> super::map::Extensions {
         row.capabilities
             .as_deref()
             .and_then(|c| serde_json::from_str::<Capabilities>(c).ok())
-            .is_some_and(|c| c.roster_extension)
+            .map(|c| super::map::Extensions::of(&c))
+            .unwrap_or_default()
     }
 
     pub(crate) fn remote_client(&self, row: &RemoteRow) -> Result<Client, Error> {

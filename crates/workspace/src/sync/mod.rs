@@ -16,6 +16,7 @@ mod merge;
 mod passwords;
 mod pull;
 mod push;
+mod sessions;
 pub(crate) mod results;
 
 /// scim2-server for the tests that need the crate's insides (shared with the SCIM client's tests).
