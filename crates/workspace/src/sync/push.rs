@@ -3,6 +3,15 @@
 //! new group in the same request), a PATCH of only the attributes that differ from the base
 //! (with `If-Match` when the server has ETags), or a delete — sent with `Client::bulk`; the
 //! results are recorded a chunk at a time, each chunk in one transaction.
+//!
+//! A push may be cut short anywhere (the server stops answering, an answer is lost, the
+//! process is killed before or while it records), so every operation is safe to meet again
+//! already applied: a create the server already holds under the local id (`externalId`) —
+//! answered 409, or a group looked up before it is created — is taken as done, its remote
+//! fields the new base, and stays queued when they differ from the local ones; a PATCH
+//! refused 412 whose remote version already equals the local one was this push's own (an
+//! earlier attempt's answer lost); a DELETE answered 404 is done. A PATCH answered 404 (the
+//! resource deleted on the server meanwhile) becomes a conflict whose `theirs` is `null`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -15,7 +24,7 @@ use super::sessions;
 use super::pull::local_only;
 use super::{scim_error, SyncOperationView, SyncPlanView, SyncPushView, SyncResultView};
 use crate::views::rfc3339;
-use crate::{Error, Progress, Workspace};
+use crate::{Error, ErrorCode, Progress, Workspace};
 
 /// Results written per transaction.
 const RESULT_CHUNK: usize = 500;
@@ -216,6 +225,17 @@ struct Settled {
     remote: Option<(Option<String>, Option<String>)>,
     /// A 412: the remote's version and its ETag.
     theirs: Option<(Fields, Option<String>)>,
+    /// A PATCH answered 404: the resource is gone from the remote.
+    gone: bool,
+    /// A create found on the server, made by an earlier push from other values: its fields
+    /// (the new base). The change stays queued so the next push sends the difference.
+    found_other: Option<Fields>,
+}
+
+impl Settled {
+    fn new(planned: usize, method: &'static str, status: Option<u16>, result: &'static str, message: String) -> Settled {
+        Settled { planned, method, status, result, message, remote: None, theirs: None, gone: false, found_other: None }
+    }
 }
 
 impl Workspace {
@@ -270,7 +290,19 @@ impl Workspace {
         let remote = linked.row.name.clone();
         let push_seq = self.store.write(|w| w.insert_push(&remote, started))?;
         progress.phase("pushing");
-        let report = linked.client.bulk(&sent, &BulkOptions::default(), &BulkProgressOf(progress)).map_err(scim_error)?;
+        let options = BulkOptions { look_up_new_groups: true, ..BulkOptions::default() };
+        let report = linked.client.bulk(&sent, &options, &BulkProgressOf(progress)).map_err(scim_error)?;
+
+        // The remote ids this push gave new users, for the members of groups read back below.
+        let mut fresh: HashMap<String, String> = HashMap::new();
+        for result in &report.results {
+            let p = &planned[index_of[result.index]];
+            if let (Outcome::Done(done), Kind::Create, "user") = (&result.outcome, p.kind, p.pending.entity.as_str()) {
+                if let Some(id) = &done.id {
+                    fresh.insert(id.clone(), p.pending.local_id.clone());
+                }
+            }
+        }
 
         // Settle every operation; a 412 fetches the remote's version first (no transaction open).
         let mut settled: Vec<Settled> = Vec::with_capacity(report.results.len());
@@ -279,26 +311,47 @@ impl Workspace {
             let p = &planned[i];
             let method = p.kind.method();
             let s = match &result.outcome {
-                Outcome::Done(done) => Settled {
-                    planned: i,
-                    method,
-                    status: Some(done.status),
-                    result: "done",
-                    message: String::new(),
-                    remote: Some((done.id.clone(), done.version.clone())),
-                    theirs: None,
-                },
+                Outcome::Done(done) => {
+                    let mut s = Settled::new(i, method, Some(done.status), "done", String::new());
+                    s.remote = Some((done.id.clone(), done.version.clone()));
+                    if let Some(found) = done.found.as_ref().filter(|_| p.kind == Kind::Create) {
+                        let theirs = self.found_fields(found, p, extension, &fresh)?;
+                        // A password sent with a create that was already there may not be set.
+                        if theirs != p.mine || p.password.is_some() {
+                            s.message = "already on the server (made by an earlier push that never heard back); the differences go in the next push".into();
+                            s.found_other = Some(theirs);
+                        } else {
+                            s.message = "already on the server (made by an earlier push that never heard back)".into();
+                        }
+                    }
+                    s
+                }
                 Outcome::Failed(e) if e.code() == ScimErrorCode::NotFound && p.kind == Kind::Delete => {
-                    Settled { planned: i, method, status: e.status(), result: "done", message: "already gone".into(), remote: Some((None, None)), theirs: None }
+                    let mut s = Settled::new(i, method, e.status(), "done", "already gone".into());
+                    s.remote = Some((None, None));
+                    s
                 }
-                Outcome::Failed(e) if e.code() == ScimErrorCode::PreconditionFailed => {
-                    let theirs = self.fetch_theirs(&linked.client, p, extension);
-                    Settled { planned: i, method, status: e.status(), result: "conflict", message: e.message().to_owned(), remote: None, theirs: theirs.ok() }
+                Outcome::Failed(e) if e.code() == ScimErrorCode::NotFound && p.kind == Kind::Patch => {
+                    let mut s = Settled::new(i, method, e.status(), "conflict", format!("deleted on the server: {}", e.message()));
+                    s.gone = true;
+                    s
                 }
-                Outcome::Failed(e) => {
-                    Settled { planned: i, method, status: e.status(), result: "failed", message: e.message().to_owned(), remote: None, theirs: None }
-                }
-                Outcome::NotSent => Settled { planned: i, method, status: None, result: "not_sent", message: String::new(), remote: None, theirs: None },
+                Outcome::Failed(e) if e.code() == ScimErrorCode::PreconditionFailed => match self.fetch_theirs(&linked.client, p, extension, &fresh) {
+                    // The remote already has what this PATCH sends: an earlier attempt of it
+                    // was applied and its answer lost.
+                    Ok((theirs, etag)) if theirs == p.mine && p.password.is_none() => {
+                        let mut s = Settled::new(i, method, Some(200), "done", "already applied (an earlier attempt's answer was lost)".into());
+                        s.remote = Some((None, etag));
+                        s
+                    }
+                    theirs => {
+                        let mut s = Settled::new(i, method, e.status(), "conflict", e.message().to_owned());
+                        s.theirs = theirs.ok();
+                        s
+                    }
+                },
+                Outcome::Failed(e) => Settled::new(i, method, e.status(), "failed", e.message().to_owned()),
+                Outcome::NotSent => Settled::new(i, method, None, "not_sent", String::new()),
             };
             settled.push(s);
         }
@@ -318,6 +371,16 @@ impl Workspace {
                     let p = &planned[s.planned];
                     let (entity, id) = (p.pending.entity.as_str(), p.pending.local_id.as_str());
                     match (s.result, &s.remote, &s.theirs) {
+                        ("done", Some((remote_id, version)), _) if s.found_other.is_some() => {
+                            // Known to the remote now; what differs stays queued (password too).
+                            let base = s.found_other.as_ref().map(map::to_json).unwrap_or_default();
+                            let remote_id = remote_id.clone().unwrap_or_default();
+                            w.set_synced(entity, id, &SyncedRow { remote_id, etag: version.clone(), base, synced_at: now })?;
+                        }
+                        ("conflict", _, _) if s.gone => {
+                            w.record_conflict(entity, id, p.remote_id.as_deref(), &map::to_json(&p.mine), "null", &map::to_json(&p.base), None, now)?;
+                            w.pending_failed(p.pending.seq, &s.message)?;
+                        }
                         ("done", Some((remote_id, version)), _) => {
                             if p.kind == Kind::Delete {
                                 w.forget_synced(entity, id)?;
@@ -413,8 +476,9 @@ impl Workspace {
         })
     }
 
-    /// The remote's current version of a resource (after a 412).
-    fn fetch_theirs(&self, client: &roster_scim::Client, p: &Planned, extension: map::Extensions) -> Result<(Fields, Option<String>), Error> {
+    /// The remote's current version of a resource (after a 412). `fresh`: remote ids of the
+    /// users this push created → their local ids.
+    fn fetch_theirs(&self, client: &roster_scim::Client, p: &Planned, extension: map::Extensions, fresh: &HashMap<String, String>) -> Result<(Fields, Option<String>), Error> {
         let remote_id = p.remote_id.as_deref().unwrap_or_default();
         if p.pending.entity == "user" {
             let u: ScimUser = client.get(remote_id).map_err(scim_error)?;
@@ -423,12 +487,32 @@ impl Workspace {
         } else {
             let g: ScimGroup = client.get(remote_id).map_err(scim_error)?;
             let etag = g.meta.as_ref().and_then(|m| m.version.clone());
-            let r = self.store.reader();
-            let mut local_of = HashMap::new();
-            for m in &g.members {
-                local_of.insert(m.value.clone(), r.synced_local_id("user", &m.value)?);
-            }
-            Ok((map::remote_group_fields(&g, |rid| local_of.get(rid).cloned().flatten()), etag))
+            Ok((self.remote_group_fields(&g, fresh)?, etag))
         }
+    }
+
+    /// The canonical fields of a resource a create found already on the server.
+    fn found_fields(&self, found: &serde_json::Value, p: &Planned, extension: map::Extensions, fresh: &HashMap<String, String>) -> Result<Fields, Error> {
+        let unreadable = |e: serde_json::Error| Error::new(ErrorCode::Internal, format!("{} found on the server is not a SCIM resource: {e}", p.name));
+        if p.pending.entity == "user" {
+            let u: ScimUser = serde_json::from_value(found.clone()).map_err(unreadable)?;
+            Ok(map::remote_user_fields(&u, extension))
+        } else {
+            let g: ScimGroup = serde_json::from_value(found.clone()).map_err(unreadable)?;
+            self.remote_group_fields(&g, fresh)
+        }
+    }
+
+    fn remote_group_fields(&self, g: &ScimGroup, fresh: &HashMap<String, String>) -> Result<Fields, Error> {
+        let r = self.store.reader();
+        let mut local_of = HashMap::new();
+        for m in &g.members {
+            let local = match fresh.get(&m.value) {
+                Some(local) => Some(local.clone()),
+                None => r.synced_local_id("user", &m.value)?,
+            };
+            local_of.insert(m.value.clone(), local);
+        }
+        Ok(map::remote_group_fields(g, |rid| local_of.get(rid).cloned().flatten()))
     }
 }
