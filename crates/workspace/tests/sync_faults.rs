@@ -237,3 +237,141 @@ fn check_server(
         assert_eq!(&got, want, "{name}'s members on the server");
     }
 }
+
+fn linked_to(dir: &tempfile::TempDir, url: String) -> Workspace {
+    let mut ws = common::open(dir);
+    ws.remote_add(RemoteInput { name: "idp".into(), url, token: Some(Secret::new(TOKEN.to_owned())), insecure_skip_tls_verify: false }).unwrap();
+    ws
+}
+
+fn add(ws: &mut Workspace, name: &str, first: &str) -> String {
+    ws.add_user(UserInput {
+        username: name.into(),
+        email: format!("{name}@example.com"),
+        first_name: first.into(),
+        last_name: "Local".into(),
+        ..UserInput::default()
+    })
+    .unwrap()
+    .id
+}
+
+fn on_server(server: &ScimServer, endpoint: &str, key: &str, value: &str) -> Vec<Value> {
+    server.all(endpoint).into_iter().filter(|r| r[key] == value).collect()
+}
+
+/// What an earlier push left on the server when it was killed, or its answers lost, before it
+/// recorded anything: the resources, made with the local ids as externalId.
+#[test]
+fn resources_an_earlier_push_made_are_taken_not_made_twice() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked_to(&dir, server.base_url());
+    let same = add(&mut ws, "same", "Same");
+    let older = add(&mut ws, "older", "Newer");
+    let other = add(&mut ws, "taken", "Mine");
+    ws.add_group("Crew", "").unwrap();
+    ws.change_group_members("Crew", &["same".into(), "older".into()], &[]).unwrap();
+    let group_id = ws.sync_plan().unwrap().operations.iter().find(|o| o.entity == "group").unwrap().local_id.clone();
+
+    let user = |name: &str, first: &str, external: &str| {
+        serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "externalId": external,
+            "name": {"givenName": first, "familyName": "Local"},
+            "emails": [{"value": format!("{name}@example.com"), "type": "work", "primary": true}], "active": true})
+    };
+    let (status, a) = server.raw("POST", "/Users", Some(&user("same", "Same", &same)));
+    assert_eq!(status, 201, "{a}");
+    let (status, b) = server.raw("POST", "/Users", Some(&user("older", "Older", &older)));
+    assert_eq!(status, 201, "{b}");
+    // Someone else's user with the same userName: not ours.
+    let (status, _) = server.raw("POST", "/Users", Some(&user("taken", "Theirs", "someone-else")));
+    assert_eq!(status, 201);
+    let (status, g) = server.raw(
+        "POST",
+        "/Groups",
+        Some(&serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Crew", "externalId": group_id,
+            "members": [{"value": a["id"]}, {"value": b["id"]}]})),
+    );
+    assert_eq!(status, 201, "{g}");
+
+    let pushed = ws.sync_push(&Silent).unwrap();
+    let result = |name: &str| pushed.results.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("{name}: {pushed:?}")).clone();
+    assert_eq!(result("same").result, "done", "{:?}", result("same"));
+    assert!(result("same").message.contains("already on the server"), "{:?}", result("same"));
+    assert_eq!(result("older").result, "done");
+    assert!(result("older").message.contains("differences go in the next push"), "{:?}", result("older"));
+    assert_eq!(result("Crew").result, "done", "the group is found by its externalId before it is created: {:?}", result("Crew"));
+    let taken = result("taken");
+    assert_eq!((taken.result.as_str(), taken.status), ("failed", Some(409)), "someone else's userName stays a failure: {taken:?}");
+    assert!(taken.message.contains("409"), "the server's words: {taken:?}");
+
+    assert_eq!(on_server(&server, "Users", "userName", "same").len(), 1);
+    assert_eq!(on_server(&server, "Users", "userName", "older").len(), 1);
+    assert_eq!(on_server(&server, "Groups", "displayName", "Crew").len(), 1, "no second group");
+    assert_eq!(on_server(&server, "Users", "userName", "taken")[0]["externalId"], "someone-else", "theirs is untouched");
+
+    // What differs (older's first name) and the refused one wait; the next push sends the
+    // difference as a PATCH over the adopted version.
+    let plan = ws.sync_plan().unwrap();
+    let older_op = plan.operations.iter().find(|o| o.name == "older").expect("older still waits");
+    assert_eq!((older_op.operation.as_str(), older_op.fields.clone()), ("patch", vec!["givenName".to_owned()]), "{plan:?}");
+    assert!(plan.operations.iter().all(|o| o.name != "same" && o.name != "Crew"), "{plan:?}");
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!(pushed.results.iter().find(|r| r.name == "older").unwrap().result, "done");
+    assert_eq!(on_server(&server, "Users", "userName", "older")[0]["name"]["givenName"], "Newer");
+    let _ = other;
+}
+
+/// A PATCH whose answer is lost is sent again; the server then refuses the old version (412),
+/// and its version is already the local one: done, not a conflict.
+#[test]
+fn a_patch_applied_before_its_answer_was_lost_is_done() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let proxy = FaultProxy::start(server.port, Plan::script_for("POST", "/v2/Bulk", &[Fault::Pass, Fault::LoseAnswer]));
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked_to(&dir, proxy.base_url());
+    add(&mut ws, "ada", "Ada");
+    assert_eq!(ws.sync_push(&Silent).unwrap().done, 1);
+    ws.edit_user("ada", UserEditInput { first_name: Some("Adele".into()), ..UserEditInput::default() }).unwrap();
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.conflicts, pushed.failed), (1, 0, 0), "{:?}", pushed.results);
+    assert_eq!(proxy.tally().faults.get("lose answer"), Some(&1));
+    assert!(pushed.results[0].message.contains("already applied"), "{:?}", pushed.results[0]);
+    assert_eq!(on_server(&server, "Users", "userName", "ada")[0]["name"]["givenName"], "Adele");
+    let status = ws.sync_status().unwrap();
+    assert_eq!((status.pending, status.conflicts), (0, 0));
+    // The recorded version is the server's: the next change goes through with If-Match.
+    ws.edit_user("ada", UserEditInput { last_name: Some("Next".into()), ..UserEditInput::default() }).unwrap();
+    assert_eq!(ws.sync_push(&Silent).unwrap().done, 1);
+}
+
+/// A user deleted on the server while a local change to it waited: the PATCH's 404 is a
+/// conflict whose theirs is null (deleted on the remote), never a silent re-create; a delete
+/// that finds it gone is done.
+#[test]
+fn a_patch_of_a_user_deleted_on_the_server_is_a_conflict() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked_to(&dir, server.base_url());
+    add(&mut ws, "gone", "Gone");
+    add(&mut ws, "both", "Both");
+    assert_eq!(ws.sync_push(&Silent).unwrap().done, 2);
+    for name in ["gone", "both"] {
+        let id = on_server(&server, "Users", "userName", name)[0]["id"].as_str().unwrap().to_owned();
+        let (status, _) = server.raw("DELETE", &format!("/Users/{id}"), None);
+        assert_eq!(status, 204);
+    }
+    ws.edit_user("gone", UserEditInput { first_name: Some("Still".into()), ..UserEditInput::default() }).unwrap();
+    ws.delete_user("both").unwrap();
+    let pushed = ws.sync_push(&Silent).unwrap();
+    let gone = pushed.results.iter().find(|r| r.name == "gone").unwrap();
+    assert_eq!((gone.result.as_str(), gone.status), ("conflict", Some(404)), "{gone:?}");
+    let both = pushed.results.iter().find(|r| r.name == "both").unwrap();
+    assert_eq!((both.result.as_str(), both.message.as_str()), ("done", "already gone"));
+    assert!(on_server(&server, "Users", "userName", "gone").is_empty(), "not re-created silently");
+    let conflicts = ws.sync_conflicts().unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].name, "gone");
+    assert!(conflicts[0].fields.iter().all(|f| f.theirs.is_none()), "theirs: deleted on the remote: {:?}", conflicts[0]);
+    assert_eq!(ws.sync_status().unwrap().conflicts, 1);
+}
