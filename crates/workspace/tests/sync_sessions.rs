@@ -172,11 +172,12 @@ fn a_department_attribute_travels_in_the_enterprise_extension() {
     let mut ws = linked(&dir, &server);
     ws.define_attribute("department", "string", false).unwrap();
     ws.define_attribute("shoeSize", "number", false).unwrap();
+    ws.define_attribute("Manager", "string", false).unwrap();
     ws.add_user(UserInput {
         username: "cy".into(),
         email: "cy@example.com".into(),
         first_name: "Cy".into(),
-        attributes: AttributeInput(vec![("department".into(), "Sales".into()), ("shoeSize".into(), "42".into())]),
+        attributes: AttributeInput(vec![("department".into(), "Sales".into()), ("shoeSize".into(), "42".into()), ("Manager".into(), "boss-1".into())]),
         ..UserInput::default()
     })
     .unwrap();
@@ -184,15 +185,26 @@ fn a_department_attribute_travels_in_the_enterprise_extension() {
     assert_eq!((pushed.done, pushed.failed), (1, 0), "{pushed:?}");
     let cy = remote_user(&server, "cy");
     assert_eq!(cy[ENTERPRISE_USER_SCHEMA]["department"], "Sales", "{cy}");
+    assert_eq!(cy[ENTERPRISE_USER_SCHEMA]["manager"]["value"], "boss-1", "Manager (any case) is manager.value: {cy}");
     assert!(cy["schemas"].as_array().unwrap().contains(&json!(ENTERPRISE_USER_SCHEMA)));
     assert!(cy.get(ROSTER_USER_SCHEMA).is_none(), "shoeSize has nowhere to go: it stays local");
 
     // Changed here: a PATCH of the enterprise attribute.
-    ws.edit_user("cy", UserEditInput { attributes: AttributeInput(vec![("department".into(), "Research".into())]), ..UserEditInput::default() }).unwrap();
+    ws.edit_user(
+        "cy",
+        UserEditInput {
+            attributes: AttributeInput(vec![("department".into(), "Research".into()), ("Manager".into(), "boss-2".into())]),
+            ..UserEditInput::default()
+        },
+    )
+    .unwrap();
     let plan = ws.sync_plan().unwrap();
     assert_eq!(plan.operations[0].fields, ["customAttributes"], "{plan:?}");
-    ws.sync_push(&Silent).unwrap();
-    assert_eq!(remote_user(&server, "cy")[ENTERPRISE_USER_SCHEMA]["department"], "Research");
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed), (1, 0), "{pushed:?}");
+    let cy_now = remote_user(&server, "cy");
+    assert_eq!(cy_now[ENTERPRISE_USER_SCHEMA]["department"], "Research");
+    assert_eq!(cy_now[ENTERPRISE_USER_SCHEMA]["manager"]["value"], "boss-2");
 
     // Changed on the server: pulled into the attribute; the local-only one is kept.
     let id = cy["id"].as_str().unwrap().to_owned();
@@ -206,6 +218,7 @@ fn a_department_attribute_travels_in_the_enterprise_extension() {
     let local = ws.get_user("cy").unwrap();
     assert_eq!(local.attributes["department"], json!("Support"));
     assert_eq!(local.attributes["shoeSize"], json!(42.0));
+    assert_eq!(local.attributes["Manager"], json!("boss-2"));
     assert_eq!(ws.sync_status().unwrap().pending, 0);
     let again = ws.sync_pull(&Silent).unwrap();
     assert_eq!((again.users.unchanged, again.users.updated), (1, 0), "{again:?}");
