@@ -8,6 +8,7 @@
 mod bulk;
 mod commands;
 mod sync;
+mod sync_results;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -121,6 +122,9 @@ pub fn build<R: Runtime>(builder: Builder<R>, desktop: Desktop) -> Builder<R> {
         sync::sync_cancel,
         sync::sync_conflicts,
         sync::sync_resolve,
+        sync_results::sync_pushes,
+        sync_results::sync_push_results,
+        sync_results::sync_push_results_save,
     ])
 }
 

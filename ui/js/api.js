@@ -332,5 +332,19 @@ export const syncCancel = () => call("sync_cancel", { run: latestRun });
 /** @returns {Promise<{id, entity, localId, remoteId, name, foundAt, fields: {field, mine, theirs, base}[], resolution}[]>} oldest first */
 export const syncConflicts = () => call("sync_conflicts");
 
-/** Resolves a conflict keeping `keep` ("mine" or "theirs") for the whole user or group. */
-export const syncResolve = (id, keep) => call("sync_resolve", { id, keep });
+/**
+ * Resolves a conflict: `keep` ("mine" or "theirs", or null) for every field not in `fields`
+ * ({ field: "mine" | "theirs" }, or null).
+ */
+export const syncResolve = (id, keep, fields = null) => call("sync_resolve", { id, keep: keep ?? null, fields });
+
+// ---- Push history (docs/ipc.md, "Push history") -----------------------------------------------
+
+/** Pushes newest first. @returns {Promise<{id, remote, startedAt, finishedAt, interrupted, done, failed, conflicts, notSent, operations}[]>} */
+export const syncPushes = (limit, before) => call("sync_pushes", { limit, before });
+
+/** A page of a push's results (`push` null: the newest), `only` one result or null. @returns {Promise<{push, only, offset, total, results}>} */
+export const syncPushResults = (push, only, offset, limit) => call("sync_push_results", { push, only, offset, limit });
+
+/** Writes a push's results (`only` one result or null) as CSV to `path`. @returns {Promise<{push, path, rows}>} */
+export const syncPushResultsSave = (push, only, path) => call("sync_push_results_save", { push, only, path });

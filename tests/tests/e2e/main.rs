@@ -23,6 +23,7 @@ mod mail;
 mod users;
 mod screens;
 mod sync;
+mod sync_history;
 
 use roster_tests::desktop::Desktop;
 

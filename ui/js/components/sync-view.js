@@ -1,8 +1,8 @@
 // The Sync screen (#/sync): where the workspace stands with its linked remote directory (changes
 // waiting, conflicts, last pull and push), Pull, Plan (what Push would send, as a table), Push with
 // a progress bar and Cancel and then every operation's result, and the conflicts: per field, mine
-// (this workspace), theirs (the remote) and base (what both last agreed on), resolved by keeping
-// mine or theirs for the whole user or group (the services resolve whole resources).
+// (this workspace), theirs (the remote) and base (what both last agreed on), resolved per field with
+// a radio per row, or whole (sync-conflict.js).
 // Started on an empty root element. Sentences about users, fields and the server come from the
 // core; this module counts, labels and places them.
 import { syncCancel, syncConflicts, syncPlan, syncPull, syncPush, syncResolve } from "../api.js";
@@ -13,19 +13,12 @@ import { currentSyncStatus, refreshSyncStatus } from "../sync-status.js";
 import { refreshWorkspace } from "../workspace.js";
 import { ErrorSummary } from "./error-summary.js";
 import { ProgressPanel } from "./progress-panel.js";
+import { PushHistory } from "./push-history.js";
 import { ROSTER_FIELDS, scimSentence } from "./remotes-view.js";
+import { choiceId, conflictPanel, fieldLabel } from "./sync-conflict.js";
 import { emptyRow, tableShell } from "./table.js";
 
 export const REMOTES_ROUTE = "#/settings/remotes";
-
-/** The canonical fields of users and groups (docs/ipc.md, SyncFieldView.field), as the admin reads them. */
-const FIELD_LABELS = {
-  userName: "Username", email: "Email", givenName: "First name", familyName: "Last name", phone: "Phone",
-  active: "Active", roles: "Roles", secondFactor: "Second factor", mfaEnrolled: "MFA enrolled",
-  deviceLimit: "Device limit", passwordExpiresAt: "Password expires", customAttributes: "Custom attributes",
-  displayName: "Group name", members: "Members",
-};
-const fieldLabel = (f) => FIELD_LABELS[f] ?? f;
 
 const ENTITY_LABELS = { user: "User", group: "Group" };
 const OPERATION_LABELS = { create: "Create", patch: "Update", delete: "Delete" };
@@ -40,22 +33,6 @@ const PHASES = {
 };
 
 const plural = (n, one, many) => `${formatCount(n)} ${n === 1 ? one : many}`;
-
-/** A field's value in a conflict, as text; null when the side has none. */
-function valueText(field, value) {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "boolean") return field === "active" ? (value ? "Active" : "Disabled") : value ? "Yes" : "No";
-  if (Array.isArray(value)) return value.length ? value.map(String).join(", ") : null;
-  if (typeof value === "object") return Object.entries(value).map(([k, v]) => `${k}: ${v}`).join(", ") || null;
-  return String(value);
-}
-
-function valueCell(field, value, { differs = false } = {}) {
-  const text = valueText(field, value);
-  return el("td", { class: `conflict__value${differs ? " conflict__value--changed" : ""}` },
-    text === null ? el("span", { class: "muted", text: "(none)" }) : el("span", { text }),
-    differs ? el("span", { class: "visually-hidden", text: " (changed since base)" }) : null);
-}
 
 /**
  * @param {HTMLElement} root
@@ -105,7 +82,8 @@ class SyncView {
       this.progress.root,
       this.result,
       this.conflicts,
-      this.planSlot);
+      this.planSlot,
+      (this.history = new PushHistory()).root);
   }
 
   destroy() {
@@ -120,6 +98,7 @@ class SyncView {
     } catch (error) {
       this.summary.showMessage(error.message);
     }
+    await this.history.load();
   }
 
   #renderStatus(s) {
@@ -223,6 +202,7 @@ class SyncView {
       await this.#refreshAll();
     }
     if (panel) showPanel(this.result, panel);
+    await this.history.load();
   }
 
   async #loadConflicts() {
@@ -244,57 +224,34 @@ class SyncView {
     this.conflicts.hidden = conflicts.length === 0;
     replaceChildren(this.conflicts,
       el("h2", { id: "sync-conflicts-title", class: "sync-section__title", tabindex: "-1", text: `Conflicts (${formatCount(conflicts.length)})` }),
-      el("p", { class: "panel__text", text: `Both this workspace and ${remote} changed these since they last agreed (the base). Keep mine: your version goes to ${remote} with the next push. Keep theirs: ${remote}'s version replaces yours here, and your change is dropped.` }),
-      conflicts.map((c) => this.#conflict(c, remote)));
+      el("p", { class: "panel__text", text: `Both this workspace and ${remote} changed these since they last agreed (the base). Mine: your value goes to ${remote} with the next push. Theirs: ${remote}'s value replaces yours here.` }),
+      conflicts.map((c) => conflictPanel(c, { remote, onResolve: (conflict, choice, button) => this.#resolve(conflict, choice, button) })));
   }
 
-  #conflict(c, remote) {
-    const id = `conflict-${c.id}`;
-    const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-    const table = el("table", { id: `${id}-table`, class: "table table--admin table--conflict" },
-      el("caption", { class: "visually-hidden", text: `The fields of ${c.name} that differ: mine, theirs and base` }),
-      el("thead", {}, el("tr", {},
-        el("th", { scope: "col", text: "Field" }),
-        el("th", { scope: "col", text: "Mine (this workspace)" }),
-        el("th", { scope: "col", text: `Theirs (${remote})` }),
-        el("th", { scope: "col", text: "Base (last agreed)" }))),
-      el("tbody", {}, c.fields.map((f) => el("tr", { dataset: { field: f.field } },
-        el("th", { scope: "row", text: fieldLabel(f.field) }),
-        valueCell(f.field, f.mine, { differs: !same(f.mine, f.base) }),
-        valueCell(f.field, f.theirs, { differs: !same(f.theirs, f.base) }),
-        valueCell(f.field, f.base)))));
-    const keep = (side, label) => el("button", {
-      id: `${id}-${side}`, type: "button", class: side === "mine" ? "button" : "button button--secondary",
-      "aria-describedby": `${id}-${side}-hint`, dataset: { keep: side }, text: label,
-      on: { click: (e) => this.#resolve(c, side, e.currentTarget) },
-    });
-    const what = ENTITY_LABELS[c.entity] ?? c.entity;
-    return el("article", { id, class: "panel conflict", dataset: { conflictId: String(c.id), entity: c.entity, name: c.name }, "aria-labelledby": `${id}-title` },
-      el("div", { class: "conflict__header" },
-        el("h3", { id: `${id}-title`, class: "panel__title", tabindex: "-1", text: `${what} ${c.name}` }),
-        el("p", { class: "view-header__meta", text: `Found ${formatDateTime(c.foundAt)}` })),
-      el("div", { class: "table-wrap table-wrap--flow" }, table),
-      el("div", { class: "conflict__actions" },
-        el("div", { class: "sync-action" }, keep("mine", "Keep mine"), el("p", { id: `${id}-mine-hint`, class: "sync-action__hint", text: `Push sends your version to ${remote}` })),
-        el("div", { class: "sync-action" }, keep("theirs", "Keep theirs"), el("p", { id: `${id}-theirs-hint`, class: "sync-action__hint", text: `Take ${remote}'s version here; your change is dropped` }))));
-  }
-
-  async #resolve(conflict, side, button) {
+  async #resolve(conflict, choice, button) {
     if (!this.#canAct(button)) return;
     this.summary.clear();
     this.#setBusy(true);
     let done = false;
     try {
-      await syncResolve(conflict.id, side);
+      const resolved = await syncResolve(conflict.id, choice.keep ?? null, choice.fields ?? null);
       done = true;
-      announce(side === "mine"
-        ? `Kept your version of ${conflict.name}: it goes with the next push`
-        : `Kept ${this.status?.remote ?? "the remote"}'s version of ${conflict.name}`);
+      const remote = this.status?.remote ?? "the remote";
+      announce({
+        mine: conflict.deletedOnRemote ? `${conflict.name} will be created again on ${remote} with the next push` : `Kept your version of ${conflict.name}: it goes with the next push`,
+        theirs: conflict.deletedOnRemote ? `Deleted ${conflict.name} here, as on ${remote}` : `Kept ${remote}'s version of ${conflict.name}`,
+      }[resolved.resolution] ?? `Resolved ${conflict.name} field by field: your fields go with the next push`);
     } catch (error) {
-      this.#showError(error, "Resolve");
+      if (error.code === "validation" && error.fields?.length) {
+        // Each field still to choose (or unknown) links to its Keep mine radio.
+        this.summary.showFields(error.fields, (field) => choiceId(conflict.id, field, "mine"), error.message);
+        this.summary.root.focus();
+      } else {
+        this.#showError(error, "Resolve");
+      }
     } finally {
       this.#setBusy(false);
-      await this.#refreshAll();
+      if (done) await this.#refreshAll();
     }
     if (!done) return;
     // Focus the next conflict, else the Push button (the usual next step).
