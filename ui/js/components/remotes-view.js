@@ -263,7 +263,7 @@ class RemotesView {
       if (!ok) return;
     }
     const linked = await this.#work(null, () => remoteLink(remote.name));
-    if (linked) announce(`Linked the workspace to ${linked.name}: changes from now on wait for a push to it`);
+    if (linked) announce(`Linked the workspace to ${linked.name}: ${adoptedText(linked.adopted)}changes from now on wait for a push to it`);
     this.#focusRow(remote.name);
   }
 
@@ -311,7 +311,7 @@ class RemotesView {
       for (const f of this.fields.values()) f.value = "";
       this.insecure.checked = false;
       this.insecureWarning.hidden = true;
-      announce(`Added the remote ${added.name}${added.linked ? ", linked: changes from now on wait for a push to it" : ""}${added.tokenInKeyring ? "; its token is in the OS keyring" : ""}`);
+      announce(`Added the remote ${added.name}${added.linked ? `, linked: ${adoptedText(added.adopted)}changes from now on wait for a push to it` : ""}${added.tokenInKeyring ? "; its token is in the OS keyring" : ""}`);
       this.busy = false;
       await this.load();
       refreshSyncStatus().catch(() => {});
@@ -331,4 +331,13 @@ function when(rfc3339) {
   return rfc3339
     ? el("time", { datetime: rfc3339, text: formatDateTime(rfc3339) })
     : el("span", { class: "muted", text: "Never" });
+}
+
+/**
+ * What linking queued: the users and groups that were already in the workspace (the remote did
+ * not know them), with the advice to pull first so those already on the remote are matched.
+ */
+function adoptedText(adopted) {
+  if (!adopted) return "";
+  return `${formatCount(adopted)} existing ${adopted === 1 ? "user or group waits" : "users and groups wait"} to be pushed (pull first, so those already on the remote are matched, not created twice); `;
 }
