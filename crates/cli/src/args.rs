@@ -45,7 +45,7 @@ pub enum Command {
     /// Remote directories (SCIM 2.0 service providers): add, list, show, test, link, remove
     #[command(subcommand)]
     Remote(RemoteCommand),
-    /// Sync with the linked remote: status, pull, plan, push, conflicts, resolve
+    /// Sync with the linked remote: status, pull, plan, push, pushes, results, conflicts, resolve
     #[command(subcommand)]
     Sync(SyncCommand),
     /// The audit log, newest first
