@@ -112,6 +112,21 @@ fn sessions_made_on_the_server_are_pulled_and_revoking_them_here_is_pushed() {
     assert_eq!(local_session_ids(&ws, "ada"), ["s1", "s3", "s4"]);
     assert_eq!(ws.sync_status().unwrap().pending, 0);
 
+    // Revoked here while the server made another: the pull merges the two (the new one is
+    // taken, the revoked one stays revoked), the push sends the revocation.
+    ws.revoke_sessions("ada", Some("s1")).unwrap();
+    let add = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": format!("{ROSTER_USER_SCHEMA}:sessions"), "value": [{"id": "s5", "device": "Watch"}]}]});
+    let (status, answer) = server.raw("PATCH", &format!("/Users/{id}"), Some(&add));
+    assert!(status == 200 || status == 204, "PATCH: {status} {answer}");
+    let pulled = ws.sync_pull(&Silent).unwrap();
+    assert_eq!(pulled.users.conflicts, 0, "{pulled:?}");
+    assert_eq!(local_session_ids(&ws, "ada"), ["s3", "s4", "s5"]);
+    assert_eq!(ws.sessions("ada").unwrap().iter().find(|s| s.id == "s5").unwrap().device, "Watch");
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed), (1, 0), "{pushed:?}");
+    assert_eq!(remote_session_ids(&server, "ada"), ["s3", "s4", "s5"]);
+
     // Revoke all here: one remove of them all.
     ws.revoke_sessions("ada", None).unwrap();
     let pushed = ws.sync_push(&Silent).unwrap();
