@@ -2,12 +2,14 @@
 //! Roster extension loaded): Settings → Remotes (the add form and its error summary, the TLS
 //! warning, Test connection and the capabilities), the header's indicator, the Sync screen's Plan,
 //! Push with its results, Pull bringing in a conflicting change made on the server, and the
-//! conflict resolved in the window. The server's state is checked with plain GETs.
+//! conflict resolved per field in the window (a radio per field, the error summary when a field
+//! is left unchosen). The server's state is checked with plain GETs.
 
 use roster_tests::desktop::Desktop;
 use roster_tests::scim::{ScimServer, TOKEN};
 use roster_tests::{test_name, TempWorkspace};
 use serde_json::{json, Value};
+use thirtyfour::Key;
 
 use crate::wait_for_user_list;
 
@@ -118,23 +120,27 @@ fn link_a_remote_push_a_user_then_resolve_a_conflict_from_the_server() {
     assert_eq!((remote["name"]["givenName"].as_str(), remote["name"]["familyName"].as_str()), (Some("Carol"), Some("Danvers")), "{remote}");
     assert_eq!(remote["emails"][0]["value"], "carol@example.com", "{remote}");
 
-    // A local change waits while someone changes the same field on the server.
+    // Local changes wait while someone changes the same fields on the server.
     app.click(r#"#nav a[data-section="users"]"#);
     wait_for_user_list(&app);
     app.js("location.hash = '#/users/carol/edit';", vec![]);
     app.fill("#field-firstName", "Caroline");
+    app.fill("#field-lastName", "Local");
     app.click("#user-form-submit");
     wait_for_user_list(&app);
     wait_for_indicator(&app, "Pending 1");
     let id = remote["id"].as_str().unwrap();
     let patch = json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{ "op": "replace", "path": "name.givenName", "value": "Caz" }]
+        "Operations": [
+            { "op": "replace", "path": "name.givenName", "value": "Caz" },
+            { "op": "replace", "path": "name.familyName", "value": "Remote" },
+        ]
     });
     let (status, patched) = server.raw("PATCH", &format!("/Users/{id}"), Some(&patch));
     assert!(status == 200 || status == 204, "PATCH on the server: {status} {patched}");
 
-    // Pull: the conflict, mine / theirs / base per field.
+    // Pull: the conflict, base / mine / theirs per field, a radio per side.
     open_sync(&app);
     app.click("#sync-pull");
     app.wait_for("#sync-pull-result");
@@ -142,9 +148,29 @@ fn link_a_remote_push_a_user_then_resolve_a_conflict_from_the_server() {
     let conflict = r#"#sync-conflicts article[data-name="carol"]"#;
     app.wait_for(conflict);
     wait_for_indicator(&app, "Conflicts 1");
+    let n = app.attr(conflict, "data-conflict-id").expect("the conflict's id");
     let field = format!(r#"{conflict} tr[data-field="givenName"]"#);
     let cells = app.texts(&format!("{field} > *"));
-    assert_eq!(cells, ["First name", "Caroline (changed since base)", "Caz (changed since base)", "Carol"], "field, mine, theirs, base");
+    assert_eq!(cells.len(), 4, "field, base, mine, theirs: {cells:?}");
+    assert!(cells[0].starts_with("First name") && cells[0].contains("Both changed"), "{cells:?}");
+    assert_eq!(cells[1], "Carol", "base: {cells:?}");
+    assert!(cells[2].ends_with("Caroline") && cells[3].ends_with("Caz"), "mine, theirs: {cells:?}");
+    assert_eq!(app.attr_all(&format!("{conflict} input[type=radio]:checked"), "id"), Vec::<String>::new(), "both fields changed on both sides: nothing chosen yet");
+
+    // Resolve with nothing chosen: the error summary names each field, linked to its radio.
+    app.click(&format!("#conflict-{n}-resolve"));
+    app.wait_for(&format!(r##"#sync-errors a[data-target="conflict-{n}-givenName-mine"]"##));
+    assert!(app.exists(&format!(r##"#sync-errors a[data-target="conflict-{n}-familyName-mine"]"##)), "{}", app.text("#sync-errors"));
+    assert!(app.text("#sync-errors").contains("choose mine or theirs"), "{}", app.text("#sync-errors"));
+
+    // Mine for the first name (by keyboard), theirs for the last name; the screenshot shows the choices.
+    app.press(&format!("#conflict-{n}-givenName-mine"), Key::Space);
+    app.click(&format!("#conflict-{n}-familyName-theirs"));
+    assert_eq!(
+        app.attr_all(&format!("{conflict} input[type=radio]:checked"), "id"),
+        [format!("conflict-{n}-familyName-theirs"), format!("conflict-{n}-givenName-mine")],
+        "the rows in field order: familyName, givenName"
+    );
     // Into view inside <main> (the part of the window that scrolls), for the screenshot.
     app.js(
         "const m = document.getElementById('main'); const e = document.querySelector(arguments[0]);
@@ -152,11 +178,8 @@ fn link_a_remote_push_a_user_then_resolve_a_conflict_from_the_server() {
         vec![json!(conflict)],
     );
     app.screenshot("conflict");
-
-    // Keep mine, then push it: the server ends with the window's version.
-    let keep_mine = format!("{conflict} button[data-keep=\"mine\"]");
-    app.click(&keep_mine);
-    app.wait_for_text("#notice", "Kept your version of carol");
+    app.click(&format!("#conflict-{n}-resolve"));
+    app.wait_for_text("#notice", "Resolved carol field by field");
     app.wait_for_gone("#sync-conflicts");
     wait_for_indicator(&app, "Pending 1");
     app.wait_until("focus to move to Push", |d| d.focused_id().as_deref() == Some("sync-push"));
@@ -167,11 +190,14 @@ fn link_a_remote_push_a_user_then_resolve_a_conflict_from_the_server() {
     wait_for_indicator(&app, "Synced");
     app.screenshot("resolved");
     let remote = server_user(&server, "carol");
-    assert_eq!(remote["name"]["givenName"], "Caroline", "mine was kept and pushed: {remote}");
-    assert_eq!(remote["name"]["familyName"], "Danvers", "{remote}");
+    assert_eq!(remote["name"]["givenName"], "Caroline", "mine was kept for the first name and pushed: {remote}");
+    assert_eq!(remote["name"]["familyName"], "Remote", "theirs was kept for the last name: {remote}");
 
     // Removing the remote asks first, then the workspace is local only again.
     app.click(r#"#nav a[data-section="settings"]"#);
+    // <main> keeps the Sync screen's scroll (scrolled for the conflict's screenshot): back to the top,
+    // where the tabs are, or the sticky notice covers them.
+    app.js("document.getElementById('main').scrollTop = 0;", vec![]);
     app.click("#tab-remotes");
     app.click(r#"#remotes-table button[data-action="remove"][data-remote="idp"]"#);
     app.wait_for_text("#confirm-dialog", "It is linked: the workspace becomes local only");
