@@ -153,7 +153,9 @@ mod tests {
         let m = merge(&f(json!({})), &f(json!({"members": ["u3"]})), &f(json!({"members": ["u1"]})));
         assert_eq!(m.fields, f(json!({"members": ["u3"]})));
         let m = merge(&f(json!({"members": ["u2"]})), &f(json!({})), &f(json!({"members": ["u1", "u2"]})));
-        assert_eq!(m.fields, f(json!({"members": ["u2"]})));
+        assert_eq!(m.fields, f(json!({})), "theirs emptied the set: u2 goes too");
+        let m = merge(&f(json!({"members": ["u2"]})), &f(json!({"members": ["u1", "u2", "u3"]})), &f(json!({"members": ["u1", "u2"]})));
+        assert_eq!(m.fields, f(json!({"members": ["u2", "u3"]})), "u1 removed here, u3 added there");
         let m = merge(&f(json!({"members": ["u1"]})), &f(json!({"members": ["u2"]})), &f(json!({"members": ["u1", "u2"]})));
         assert!(m.fields.get("members").is_none(), "each side removed the other's: none left");
     }
