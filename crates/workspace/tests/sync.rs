@@ -464,3 +464,35 @@ fn a_user_deleted_on_the_server_while_a_change_waits_is_a_conflict() {
     let status = ws.sync_status().unwrap();
     assert_eq!((status.pending, status.conflicts), (0, 0));
 }
+
+#[test]
+fn members_added_on_each_side_merge_as_a_set() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    for name in ["alice", "bob", "carol", "dan"] {
+        add(&mut ws, name, "A", "B");
+    }
+    ws.add_group("Sales", "").unwrap();
+    ws.change_group_members("Sales", &["alice".into(), "dan".into()], &[]).unwrap();
+    ws.sync_push(&Silent).unwrap();
+    let remote_id = |name: &str| remote_user(&server, name)["id"].as_str().unwrap().to_owned();
+    let group_id = remote_group(&server, "Sales")["id"].as_str().unwrap().to_owned();
+
+    // Here bob joins and dan leaves; there carol joins.
+    ws.change_group_members("Sales", &["bob".into()], &["dan".into()]).unwrap();
+    patch_remote(&server, &format!("/Groups/{group_id}"), json!([{"op": "add", "path": "members", "value": [{"value": remote_id("carol")}]}]));
+    let pulled = ws.sync_pull(&Silent).unwrap();
+    assert_eq!((pulled.groups.conflicts, pulled.groups.updated), (0, 1), "{pulled:?}");
+    let mut members: Vec<String> = ws.get_user("carol").unwrap().groups;
+    members.extend(ws.get_user("bob").unwrap().groups);
+    assert_eq!(members, ["Sales", "Sales"], "carol taken from the remote, bob kept");
+    assert!(ws.get_user("dan").unwrap().groups.is_empty(), "dan's removal kept");
+
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "{pushed:?}");
+    let mut expected = vec![remote_id("alice"), remote_id("bob"), remote_id("carol")];
+    expected.sort();
+    assert_eq!(member_ids(&remote_group(&server, "Sales")), expected);
+    assert_eq!(ws.sync_status().unwrap().pending, 0);
+}
