@@ -496,3 +496,36 @@ fn members_added_on_each_side_merge_as_a_set() {
     assert_eq!(member_ids(&remote_group(&server, "Sales")), expected);
     assert_eq!(ws.sync_status().unwrap().pending, 0);
 }
+
+#[test]
+fn a_patch_answered_404_is_resolved_like_a_deletion_seen_at_pull() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    add(&mut ws, "alice", "Alice", "Liddell");
+    add(&mut ws, "bob", "Bob", "Builder");
+    ws.sync_push(&Silent).unwrap();
+    for name in ["alice", "bob"] {
+        let id = remote_user(&server, name)["id"].as_str().unwrap().to_owned();
+        assert_eq!(server.raw("DELETE", &format!("/Users/{id}"), None).0, 204);
+        edit_names(&mut ws, name, Some("Edited"), None);
+    }
+    // No pull first: the PATCHes find them gone.
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!(pushed.conflicts, 2, "{pushed:?}");
+    let conflicts = ws.sync_conflicts().unwrap();
+    assert!(conflicts.iter().all(|c| c.deleted_on_remote), "{conflicts:?}");
+    let of = |name: &str| conflicts.iter().find(|c| c.name == name).unwrap().id;
+    ws.sync_resolve(of("alice"), "theirs").unwrap();
+    assert_eq!(ws.get_user("alice").unwrap_err().code, ErrorCode::NotFound);
+    ws.sync_resolve_fields(of("bob"), &SyncResolveInput { keep: None, fields: [("givenName".into(), "mine".into())].into() }).unwrap();
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "{pushed:?}");
+    assert_eq!(remote_user(&server, "bob")["name"]["givenName"], "Edited");
+    assert_eq!(server.all("Users").len(), 1, "alice stays deleted");
+    let status = ws.sync_status().unwrap();
+    assert_eq!((status.pending, status.conflicts), (0, 0));
+    // A pull now changes nothing.
+    let pulled = ws.sync_pull(&Silent).unwrap();
+    assert_eq!((pulled.users.created, pulled.users.deleted, pulled.users.conflicts), (0, 0, 0), "{pulled:?}");
+}
