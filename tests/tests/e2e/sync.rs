@@ -209,3 +209,59 @@ fn link_a_remote_push_a_user_then_resolve_a_conflict_from_the_server() {
     wait_for_indicator(&app, "Local only");
     assert_eq!(server_user(&server, "carol")["name"]["givenName"], "Caroline", "nothing on the server changes");
 }
+
+/// Users deleted on the server while changes to them waited here: the Sync screen says so, and
+/// offers Re-create (pushed again) or Delete here; checked on the server after the push.
+#[test]
+fn users_deleted_on_the_server_are_created_again_or_deleted_here() {
+    let server = ScimServer::start(true);
+    let workspace = TempWorkspace::new();
+    let cli = workspace.cli();
+    cli.add_user("dora", "dora@example.com");
+    cli.add_user("ed", "ed@example.com");
+    let mut add = cli
+        .command()
+        .args(["remote", "add", "idp", "--url", &server.base_url(), "--token-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut add.stdin.take().unwrap(), format!("{TOKEN}\n").as_bytes()).unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    cli.ok(["sync", "push"]);
+    for name in ["dora", "ed"] {
+        let id = server_user(&server, name)["id"].as_str().unwrap().to_owned();
+        let (status, answer) = server.raw("DELETE", &format!("/Users/{id}"), None);
+        assert_eq!(status, 204, "DELETE on the server: {answer}");
+        cli.ok(["user", "edit", name, "--first", "Changed"]);
+    }
+    let pulled = cli.command().args(["sync", "pull"]).output().unwrap();
+    assert_eq!(pulled.status.code(), Some(5), "the pull leaves 2 conflicts: {}", String::from_utf8_lossy(&pulled.stderr));
+
+    let app = Desktop::launch(test_name!(), workspace.path());
+    wait_for_indicator(&app, "Conflicts 2");
+    open_sync(&app);
+    let dora = r#"#sync-conflicts article[data-name="dora"]"#;
+    app.wait_for_text(dora, "Deleted on idp while a change to it waited here.");
+    assert!(app.texts(&format!("{dora} tbody td:last-child")).iter().all(|t| t == "(deleted)"), "theirs is absent for every field");
+    assert!(!app.exists(&format!("{dora} input[type=radio]")), "kept or deleted whole: no per-field choice");
+    app.screenshot("deleted-on-remote");
+    app.click(&format!("{dora} button[data-keep=\"mine\"]"));
+    app.wait_for_text("#notice", "dora will be created again on idp with the next push");
+    let ed = r#"#sync-conflicts article[data-name="ed"]"#;
+    app.click(&format!("{ed} button[data-keep=\"theirs\"]"));
+    app.wait_for_text("#notice", "Deleted ed here, as on idp");
+    app.wait_for_gone("#sync-conflicts");
+    wait_for_indicator(&app, "Pending 1");
+    app.click("#sync-push");
+    app.wait_for("#sync-push-result");
+    let result = r#"#sync-results-table tr[data-name="dora"][data-result="done"]"#;
+    assert!(app.text(result).contains("POST"), "dora is created again: {}", app.text(result));
+    wait_for_indicator(&app, "Synced");
+    assert_eq!(server_user(&server, "dora")["name"]["givenName"], "Changed");
+    assert!(server.users_named("ed").is_empty(), "ed stays deleted");
+    let ed_here = cli.command().args(["user", "show", "ed"]).output().unwrap();
+    assert_eq!(ed_here.status.code(), Some(4), "ed is gone here too");
+}
