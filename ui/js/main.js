@@ -108,6 +108,8 @@ function route() {
     if (!match) continue;
     currentView?.destroy?.();
     markSection(r.section);
+    // A new view starts at its top: <main> scrolls, and would keep the last view's position.
+    main.scrollTop = 0;
     currentView = r.start(match);
     currentView.ready.then(markReady);
     return;
