@@ -567,7 +567,7 @@ fn a_cancel_names_its_run_so_an_early_one_is_kept_and_a_late_one_stops_nothing_e
 fn a_remote_without_a_token_is_added_linked_listed_and_removed() {
     let app = app();
     let local = app.invoke("sync_status", json!({})).unwrap();
-    assert_eq!(local, json!({ "remote": null, "pending": 0, "conflicts": 0, "lastPull": null, "lastPush": null }), "local only");
+    assert_eq!(local, json!({ "remote": null, "pending": 0, "conflicts": 0, "localOnlyFields": [], "lastPull": null, "lastPush": null }), "local only");
     assert_eq!(app.invoke("remote_list", json!({})).unwrap(), json!([]));
 
     // No token: nothing goes to the keyring, so this runs without one.

@@ -156,7 +156,7 @@ fn sync_status_json_is_exactly_remote_pending_conflicts_last_pull_last_push() {
     let ws = Ws::new();
     assert_eq!(
         ws.json(&["sync", "status"]),
-        json!({"remote": null, "pending": 0, "conflicts": 0, "lastPull": null, "lastPush": null}),
+        json!({"remote": null, "pending": 0, "conflicts": 0, "localOnlyFields": [], "lastPull": null, "lastPush": null}),
         "a local-only workspace"
     );
     assert!(stdout(&ok(ws.run(&["sync", "status"]))).contains("Local only"));
@@ -166,8 +166,8 @@ fn sync_status_json_is_exactly_remote_pending_conflicts_last_pull_last_push() {
     ws.add("alice");
     let status = ws.json(&["sync", "status"]);
     let keys: Vec<&str> = status.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys.len(), 5, "exactly five keys: {status}");
-    assert_eq!(status, json!({"remote": "idp", "pending": 1, "conflicts": 0, "lastPull": null, "lastPush": null}));
+    assert_eq!(keys.len(), 6, "exactly six keys: {status}");
+    assert_eq!(status, json!({"remote": "idp", "pending": 1, "conflicts": 0, "localOnlyFields": [], "lastPull": null, "lastPush": null}));
     ok(ws.run(&["sync", "pull"]));
     ok(ws.run(&["sync", "push"]));
     let status = ws.json(&["sync", "status"]);

@@ -59,6 +59,9 @@ pub struct SyncStatusView {
     pub remote: Option<String>,
     pub pending: u64,
     pub conflicts: u64,
+    /// The fields the linked remote does not keep (no Roster extension at its last discovery):
+    /// changes to them stay in this workspace. Empty when local only or not discovered yet.
+    pub local_only_fields: Vec<String>,
     pub last_pull: Option<String>,
     pub last_push: Option<String>,
 }
@@ -157,6 +160,11 @@ impl Workspace {
             remote: linked.as_ref().map(|l| l.name.clone()),
             pending,
             conflicts,
+            local_only_fields: linked
+                .as_ref()
+                .filter(|l| l.capabilities.is_some())
+                .map(|l| crate::sync::local_only(Self::stored_extension(l)))
+                .unwrap_or_default(),
             last_pull: linked.as_ref().and_then(|l| l.last_pull).map(rfc3339),
             last_push: linked.as_ref().and_then(|l| l.last_push).map(rfc3339),
         })

@@ -2,7 +2,8 @@
 //! extension): a workspace filled and pushed from the command line before the window opens
 //! (150 users made before the link, adopted by it), then in the window the pushes listed newest
 //! first, the older one's results chosen with the keyboard, shown 100 at a time with Next,
-//! filtered by result, and exported as CSV by the shell (the file written in Rust).
+//! filtered by result, and exported as CSV by the shell (the file written in Rust); the user
+//! menu marks the actions whose fields this remote does not keep "local only for idp".
 
 use std::io::Write;
 use std::process::Stdio;
@@ -12,6 +13,8 @@ use roster_tests::scim::{ScimServer, TOKEN};
 use roster_tests::{test_name, TempWorkspace};
 use serde_json::json;
 use thirtyfour::Key;
+
+use crate::{user_row, wait_for_user_list};
 
 const USERS: usize = 150;
 
@@ -84,4 +87,19 @@ fn push_history_pages_filters_and_exports_a_pushes_results() {
     assert_eq!(lines.len(), USERS + 1);
     assert_eq!(lines[0], "N,Entity,Name,Local id,Method,Status,Result,Message");
     assert!(lines[1].starts_with("1,user,u000,") && lines[1].contains(",POST,201,done,"), "{}", lines[1]);
+
+    // This remote has no Roster extension: the user menu marks the actions that stay local.
+    app.click(r#"#nav a[data-section="users"]"#);
+    wait_for_user_list(&app);
+    let select = format!("{} button.row-select", user_row("u000"));
+    app.click(&select);
+    app.wait_for("#row-menu");
+    let item = |action: &str| app.text(&format!(r#"#row-menu [role="menuitem"][data-action="{action}"]"#));
+    for action in ["second-factor", "expire-password", "device-limit", "sessions", "reset-mfa"] {
+        assert_eq!(item(action).matches("(local only for idp)").count(), 1, "{action}: {}", item(action));
+    }
+    for action in ["edit", "roles", "disable"] {
+        assert!(!item(action).contains("local only"), "{action}: {}", item(action));
+    }
+    app.screenshot("local-only-menu");
 }

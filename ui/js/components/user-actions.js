@@ -6,6 +6,7 @@ import {
 } from "../api.js";
 import { el } from "../dom.js";
 import { formatDate } from "../format.js";
+import { currentSyncStatus } from "../sync-status.js";
 import { ensureWorkspace } from "../workspace.js";
 import { openDialog } from "./action-dialog.js";
 import { openUserGroupsDialog } from "./user-groups-dialog.js";
@@ -24,22 +25,28 @@ export const SECOND_FACTORS = Object.freeze([
 
 /**
  * The menu's entries for `user`, grouped: the user's profile and access; sign-in settings;
- * resets; then status and deletion. Disable or Enable, whichever applies.
+ * resets; then status and deletion. Disable or Enable, whichever applies. `note`: the entry
+ * changes a field the linked remote does not keep.
  */
 export function menuEntries(user) {
   const active = user.status === "active";
+  // What the linked remote does not keep (no Roster extension): those actions change this
+  // workspace only, and say so.
+  const sync = currentSyncStatus();
+  const localOnly = new Set(sync?.remote ? sync.localOnlyFields ?? [] : []);
+  const note = (field) => (localOnly.has(field) ? `local only for ${sync.remote}` : undefined);
   return [
     { action: "edit", label: "Edit" },
     { action: "view-groups", label: "View Groups" },
     { action: "roles", label: "Roles" },
     "separator",
-    { action: "second-factor", label: "Change Second Factor" },
-    { action: "expire-password", label: "Set Password Expiry" },
-    { action: "device-limit", label: "Update Device Limit" },
-    { action: "sessions", label: "All Active Sessions" },
+    { action: "second-factor", label: "Change Second Factor", note: note("secondFactor") },
+    { action: "expire-password", label: "Set Password Expiry", note: note("passwordExpiresAt") },
+    { action: "device-limit", label: "Update Device Limit", note: note("deviceLimit") },
+    { action: "sessions", label: "All Active Sessions", note: note("sessions") },
     "separator",
     { action: "reset-password", label: "Password Reset" },
-    { action: "reset-mfa", label: "Reset User MFA" },
+    { action: "reset-mfa", label: "Reset User MFA", note: note("mfaEnrolled") },
     { action: "remove-identity", label: "Remove User Identity" },
     "separator",
     active ? { action: "disable", label: "Disable User" } : { action: "enable", label: "Enable User" },

@@ -12,7 +12,7 @@ let openMenu = null; // { close(refocus) }
 /**
  * @param {object} spec
  * @param {string} spec.username         names the button and the menu for assistive technology
- * @param {() => ({action: string, label: string, danger?: boolean} | "separator")[]} spec.items
+ * @param {() => ({action: string, label: string, danger?: boolean, note?: string} | "separator")[]} spec.items
  *        the entries, computed when the menu opens (so they follow the row's current state)
  * @param {(action: string) => void} spec.onChoose  called after the menu closed and the button has focus
  * @returns {HTMLButtonElement}
@@ -72,8 +72,7 @@ class Menu {
         tabindex: "-1",
         class: `menu__item${entry.danger ? " menu__item--danger" : ""}`,
         dataset: { action: entry.action },
-        text: entry.label,
-      }))));
+      }, entry.label, entry.note ? el("span", { class: "menu__note", text: ` (${entry.note})` }) : null))));
     this.items = [...this.root.querySelectorAll('[role="menuitem"]')];
 
     document.body.append(this.root);

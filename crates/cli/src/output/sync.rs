@@ -121,6 +121,9 @@ impl Out {
         println!("Conflicts  {}", s.conflicts);
         println!("Last pull  {}", or_dash(&s.last_pull));
         println!("Last push  {}", or_dash(&s.last_push));
+        if !s.local_only_fields.is_empty() {
+            println!("Local only {} (this remote has no Roster extension)", s.local_only_fields.join(", "));
+        }
         if s.conflicts > 0 {
             eprintln!("Conflicts: roster sync conflicts, then roster sync resolve ID --keep mine|theirs");
         }

@@ -32,6 +32,7 @@ pub use conflicts::SyncResolveInput;
 /// For the use cases that set passwords (add_user, bulk apply): see `Workspace::password_sealer`.
 #[allow(unused_imports)]
 pub(crate) use passwords::PasswordSealer;
+pub(crate) use pull::local_only;
 
 use crate::{Error, ErrorCode, FieldProblem};
 
