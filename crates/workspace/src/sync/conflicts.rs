@@ -245,6 +245,10 @@ impl Workspace {
     /// Resolves conflict `id` field by field (see the module's description).
     pub fn sync_resolve_fields(&mut self, id: i64, input: &SyncResolveInput) -> Result<SyncConflictView, Error> {
         let row = self.linked_row()?;
+        // A side that is neither is a usage error whatever the id names (checked again by `choose`).
+        if let Some(k) = input.keep.as_deref().filter(|k| Side::parse(k).is_none()) {
+            return Err(Error::new(ErrorCode::Usage, format!("\"{k}\" is not a side to keep: use mine or theirs")));
+        }
         let c = self.store.reader().conflict(id)?.ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No conflict {id}")))?;
         if c.resolved_at.is_some() {
             return Err(Error::new(ErrorCode::Conflict, format!("Conflict {id} was already resolved ({})", c.resolution.unwrap_or_default())));
