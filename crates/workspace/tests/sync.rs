@@ -529,3 +529,40 @@ fn a_patch_answered_404_is_resolved_like_a_deletion_seen_at_pull() {
     let pulled = ws.sync_pull(&Silent).unwrap();
     assert_eq!((pulled.users.created, pulled.users.deleted, pulled.users.conflicts), (0, 0, 0), "{pulled:?}");
 }
+
+#[test]
+fn changes_with_an_open_conflict_are_held_until_it_is_resolved() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    seed_user(&server, "bob", "Bob", true);
+    let dir = tempfile::tempdir().unwrap();
+    // Made before the link (adopted by it): a bob who differs from the server's, and his group.
+    let mut ws = common::open(&dir);
+    add(&mut ws, "bob", "Robert", "Local");
+    ws.add_group("Team", "").unwrap();
+    ws.change_group_members("Team", &["bob".into()], &[]).unwrap();
+    ws.remote_add(RemoteInput { name: "idp".into(), url: server.base_url(), token: Some(Secret::new(TOKEN.to_owned())), insecure_skip_tls_verify: false })
+        .unwrap();
+    add(&mut ws, "carol", "Carol", "Free");
+
+    let pulled = ws.sync_pull(&Silent).unwrap();
+    assert_eq!(pulled.users.conflicts, 1, "the two bobs disagree: {pulled:?}");
+    let plan = ws.sync_plan().unwrap();
+    assert_eq!(plan.held, 2, "bob waits for his conflict, and Team for bob: {plan:?}");
+    let held: Vec<&str> = plan.operations.iter().filter(|o| o.operation == "held").map(|o| o.name.as_str()).collect();
+    assert_eq!(held, ["bob", "Team"], "{plan:?}");
+
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed, pushed.conflicts, pushed.held), (1, 0, 0, 2), "only carol goes: {pushed:?}");
+    assert_eq!(remote_user(&server, "bob")["name"]["givenName"], "Bob", "the server's bob is untouched");
+    assert!(server.all("Groups").is_empty(), "Team waits for bob");
+    assert_eq!(ws.sync_status().unwrap().pending, 2);
+
+    let conflict = ws.sync_conflicts().unwrap().remove(0);
+    ws.sync_resolve(conflict.id, "mine").unwrap();
+    let pushed = ws.sync_push(&Silent).unwrap();
+    assert_eq!((pushed.done, pushed.failed, pushed.conflicts, pushed.held), (2, 0, 0, 0), "{pushed:?}");
+    let bob = remote_user(&server, "bob");
+    assert_eq!((bob["name"]["givenName"].as_str(), bob["name"]["familyName"].as_str()), (Some("Robert"), Some("Local")), "mine kept: {bob}");
+    assert_eq!(member_ids(&remote_group(&server, "Team")), [bob["id"].as_str().unwrap().to_owned()]);
+    assert_eq!(ws.sync_status().unwrap().pending, 0);
+}

@@ -21,7 +21,7 @@ import { emptyRow, tableShell } from "./table.js";
 export const REMOTES_ROUTE = "#/settings/remotes";
 
 const ENTITY_LABELS = { user: "User", group: "Group" };
-const OPERATION_LABELS = { create: "Create", patch: "Update", delete: "Delete" };
+const OPERATION_LABELS = { create: "Create", patch: "Update", delete: "Delete", held: "Held: conflict" };
 const RESULT_LABELS = { done: "Done", failed: "Failed", conflict: "Conflict", not_sent: "Not sent" };
 
 /** What a progress phase is, and what its counts count. */
@@ -345,6 +345,7 @@ function planPanel(plan) {
     el("p", { class: "panel__text", text: [
       counts.length ? `${counts.join(", ")}.` : "Nothing to send.",
       plan.nothingToSend ? `${plural(plan.nothingToSend, "change cancels itself out", "changes cancel themselves out")} (made and undone offline) and will simply be cleared.` : "",
+      plan.held ? `${plural(plan.held, "change waits", "changes wait")} until its conflict is resolved (below) and is not sent.` : "",
       plan.localOnlyFields.length ? `${ROSTER_FIELDS} stay local only for this remote.` : "",
     ].filter(Boolean).join(" ") }),
     wrap);
@@ -355,6 +356,7 @@ function pushLine(p) {
   if (p.failed) parts.push(`${formatCount(p.failed)} failed`);
   if (p.conflicts) parts.push(`${plural(p.conflicts, "conflict", "conflicts")}`);
   if (p.notSent) parts.push(`${formatCount(p.notSent)} not sent`);
+  if (p.held) parts.push(`${formatCount(p.held)} held for conflicts`);
   return `${parts.join("; ")}${p.cancelled ? " (cancelled)" : ""}`;
 }
 

@@ -164,6 +164,9 @@ impl Out {
             count(p.pending, "change", "changes"),
             if p.nothing_to_send > 0 { format!(", {} with nothing to send", p.nothing_to_send) } else { String::new() }
         );
+        if p.held > 0 {
+            let _ = writeln!(out, "{} until a conflict is resolved (roster sync conflicts)", count(p.held, "change waits", "changes wait"));
+        }
         drop(out);
         if !p.operations.is_empty() {
             println!();
@@ -191,8 +194,13 @@ impl Out {
             let message = if r.message.is_empty() { "no reason given" } else { &r.message };
             let _ = writeln!(out, "{what}: {} {} {}{status}: {message}", r.method, r.entity, r.name);
         }
+        if p.held > 0 {
+            let _ = writeln!(out, "Held: {} until a conflict is resolved (roster sync conflicts)", count(p.held, "change waits", "changes wait"));
+        }
         if p.results.is_empty() && p.stopped.is_none() {
-            let _ = writeln!(out, "Nothing to push: no pending changes");
+            if p.held == 0 {
+                let _ = writeln!(out, "Nothing to push: no pending changes");
+            }
             return Ok(());
         }
         let how = if p.used_bulk { "Bulk request" } else { "request" };

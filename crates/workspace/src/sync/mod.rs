@@ -81,7 +81,7 @@ pub struct SyncOperationView {
     pub entity: String,
     pub local_id: String,
     pub name: String,
-    /// `create`, `patch` or `delete`.
+    /// `create`, `patch`, `delete`, or `held` (waits for its conflict to be resolved).
     pub operation: String,
     /// The attributes a patch changes (or a create sets).
     pub fields: Vec<String>,
@@ -100,6 +100,8 @@ pub struct SyncPlanView {
     pub deletes: u64,
     /// Pending changes with nothing to send (e.g. a user created and deleted offline).
     pub nothing_to_send: u64,
+    /// Pending changes that wait for an open conflict to be resolved (operation `held`): not sent.
+    pub held: u64,
     pub operations: Vec<SyncOperationView>,
     pub local_only_fields: Vec<String>,
 }
@@ -133,6 +135,8 @@ pub struct SyncPushView {
     pub conflicts: u64,
     /// Left queued for the next push (cancelled, or the server stopped answering).
     pub not_sent: u64,
+    /// Pending changes not sent because they wait for an open conflict (see `SyncPlanView.held`).
+    pub held: u64,
     pub cancelled: bool,
     /// Why the push stopped early, when it did.
     pub stopped: Option<String>,

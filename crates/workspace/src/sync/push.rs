@@ -36,6 +36,9 @@ enum Kind {
     Delete,
     /// Queued, but nothing to send (created and deleted offline; changed and changed back).
     Nothing,
+    /// Waits for the admin: the resource has an open conflict (or is a group whose new member
+    /// does), so sending now would overwrite the remote's side unseen or create it twice.
+    Held,
 }
 
 impl Kind {
@@ -45,6 +48,7 @@ impl Kind {
             Kind::Patch => "patch",
             Kind::Delete => "delete",
             Kind::Nothing => "nothing",
+            Kind::Held => "held",
         }
     }
     fn method(self) -> &'static str {
@@ -52,7 +56,7 @@ impl Kind {
             Kind::Create => "POST",
             Kind::Patch => "PATCH",
             Kind::Delete => "DELETE",
-            Kind::Nothing => "",
+            Kind::Nothing | Kind::Held => "",
         }
     }
 }
@@ -85,6 +89,7 @@ fn all_pending(r: &Reader<'_>) -> Result<Vec<PendingRow>, Error> {
 }
 
 fn plan(r: &Reader<'_>, extension: map::Extensions) -> Result<Vec<Planned>, Error> {
+    let open: HashSet<(String, String)> = r.open_conflicts()?.into_iter().map(|c| (c.entity, c.local_id)).collect();
     let mut out = Vec::new();
     for p in all_pending(r)? {
         let synced = r.synced(&p.entity, &p.local_id)?;
@@ -122,7 +127,20 @@ fn plan(r: &Reader<'_>, extension: map::Extensions) -> Result<Vec<Planned>, Erro
             }
         };
         let name = name_of(&mine).or_else(|| name_of(&base)).unwrap_or_else(|| p.local_id.clone());
+        let kind = if open.contains(&(p.entity.clone(), p.local_id.clone())) { Kind::Held } else { kind };
         out.push(Planned { pending: p, name, kind, fields, mine, base, remote_id, etag, password });
+    }
+    // A group that adds a held user the remote does not know yet waits with it: the member
+    // could not be named, and the group's new base would claim it.
+    let held_new: HashSet<String> =
+        out.iter().filter(|p| p.kind == Kind::Held && p.pending.entity == "user" && p.remote_id.is_none()).map(|p| p.pending.local_id.clone()).collect();
+    if !held_new.is_empty() {
+        for p in out.iter_mut().filter(|p| p.pending.entity == "group" && matches!(p.kind, Kind::Create | Kind::Patch)) {
+            let before: HashSet<String> = map::member_ids(&p.base).into_iter().collect();
+            if map::member_ids(&p.mine).iter().any(|m| held_new.contains(m) && !before.contains(m)) {
+                p.kind = Kind::Held;
+            }
+        }
     }
     Ok(out)
 }
@@ -151,7 +169,7 @@ fn operations(
         let id = p.pending.local_id.as_str();
         let version = if etags { p.etag.as_deref() } else { None };
         let op = match (p.kind, p.pending.entity.as_str()) {
-            (Kind::Nothing, _) => None,
+            (Kind::Nothing | Kind::Held, _) => None,
             (Kind::Delete, "user") => Some(BulkOperation::delete::<ScimUser>(p.remote_id.as_deref().unwrap_or_default(), version)),
             (Kind::Delete, _) => Some(BulkOperation::delete::<ScimGroup>(p.remote_id.as_deref().unwrap_or_default(), version)),
             (Kind::Create, "user") => {
@@ -252,6 +270,7 @@ impl Workspace {
             patches: count(Kind::Patch),
             deletes: count(Kind::Delete),
             nothing_to_send: count(Kind::Nothing),
+            held: count(Kind::Held),
             operations: planned
                 .iter()
                 .filter(|p| p.kind != Kind::Nothing)
@@ -386,7 +405,12 @@ impl Workspace {
                                 w.forget_synced(entity, id)?;
                             } else {
                                 let remote_id = remote_id.clone().or_else(|| p.remote_id.clone()).unwrap_or_default();
-                                w.set_synced(entity, id, &SyncedRow { remote_id, etag: version.clone(), base: map::to_json(&p.mine), synced_at: now })?;
+                                // A create sends no sessions (the directory's own): the base is what was sent.
+                                let mut base = p.mine.clone();
+                                if p.kind == Kind::Create {
+                                    base.remove("sessions");
+                                }
+                                w.set_synced(entity, id, &SyncedRow { remote_id, etag: version.clone(), base: map::to_json(&base), synced_at: now })?;
                             }
                             // A kept password that could not be opened (its key lost) was not
                             // sent: it stays, and the admin sees it in the next plan.
@@ -467,6 +491,7 @@ impl Workspace {
             failed,
             conflicts,
             not_sent,
+            held: planned.iter().filter(|p| p.kind == Kind::Held).count() as u64,
             cancelled: report.cancelled,
             stopped: report.stopped.as_ref().map(|e| e.message().to_owned()),
             used_bulk: report.used_bulk,
