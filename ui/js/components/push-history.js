@@ -11,8 +11,20 @@ import { OffsetPager, emptyRow, tableShell } from "./table.js";
 
 const PUSHES_PAGE = 20;
 const RESULTS_PAGE = 100;
-const ENTITY_LABELS = { user: "User", group: "Group" };
+export const ENTITY_LABELS = { user: "User", group: "Group" };
 const RESULT_LABELS = { done: "Done", failed: "Failed", conflict: "Conflict", not_sent: "Not sent" };
+
+/** One operation's result (a SyncResult) as a row of a results table: #, kind, name, request, status, result, message. */
+export function resultRow(r) {
+  return el("tr", { dataset: { name: r.name, result: r.result } },
+    el("td", { class: "num", text: String(r.n) }),
+    el("td", { text: ENTITY_LABELS[r.entity] ?? r.entity }),
+    el("th", { scope: "row", text: r.name }),
+    el("td", {}, el("code", { text: r.method })),
+    el("td", { class: "num", text: r.status === null || r.status === undefined ? "—" : String(r.status) }),
+    el("td", {}, el("span", { class: `badge badge--sync-${r.result}`, text: RESULT_LABELS[r.result] ?? r.result })),
+    el("td", { class: "cell-message", text: r.message }));
+}
 const FILTERS = [["", "Every result"], ["done", "Done"], ["failed", "Failed"], ["conflict", "Conflict"], ["not_sent", "Not sent"]];
 
 const time = (at) => el("time", { datetime: at, text: formatDateTime(at) });
@@ -128,14 +140,7 @@ export class PushHistory {
       const p = page.push;
       this.resultsTitle.textContent = `Push ${p.id} to ${p.remote}, ${formatDateTime(p.startedAt)}${p.interrupted ? " (interrupted)" : ""}`;
       this.results.caption.textContent = `Each operation of push ${p.id}`;
-      this.results.tbody.replaceChildren(...page.results.map((r) => el("tr", { dataset: { name: r.name, result: r.result } },
-        el("td", { class: "num", text: String(r.n) }),
-        el("td", { text: ENTITY_LABELS[r.entity] ?? r.entity }),
-        el("th", { scope: "row", text: r.name }),
-        el("td", {}, el("code", { text: r.method })),
-        el("td", { class: "num", text: r.status === null || r.status === undefined ? "—" : String(r.status) }),
-        el("td", {}, el("span", { class: `badge badge--sync-${r.result}`, text: RESULT_LABELS[r.result] ?? r.result })),
-        el("td", { class: "cell-message", text: r.message }))));
+      this.results.tbody.replaceChildren(...page.results.map(resultRow));
       const empty = page.only ? "No operation of this push has that result." : "This push had nothing to send.";
       if (!page.results.length) this.results.tbody.append(emptyRow(this.resultColumns.length, empty));
       this.pager.update({ total: page.total, shown: page.results.length, empty });

@@ -13,16 +13,14 @@ import { currentSyncStatus, refreshSyncStatus } from "../sync-status.js";
 import { refreshWorkspace } from "../workspace.js";
 import { ErrorSummary } from "./error-summary.js";
 import { ProgressPanel } from "./progress-panel.js";
-import { PushHistory } from "./push-history.js";
+import { ENTITY_LABELS, PushHistory, resultRow } from "./push-history.js";
 import { ROSTER_FIELDS, scimSentence } from "./remotes-view.js";
 import { choiceId, conflictPanel, fieldLabel } from "./sync-conflict.js";
 import { emptyRow, tableShell } from "./table.js";
 
 export const REMOTES_ROUTE = "#/settings/remotes";
 
-const ENTITY_LABELS = { user: "User", group: "Group" };
 const OPERATION_LABELS = { create: "Create", patch: "Update", delete: "Delete", held: "Held: conflict" };
-const RESULT_LABELS = { done: "Done", failed: "Failed", conflict: "Conflict", not_sent: "Not sent" };
 
 /** What a progress phase is, and what its counts count. */
 const PHASES = {
@@ -374,14 +372,7 @@ function pushResult(p) {
   ];
   const { wrap, table, tbody } = tableShell({ id: "sync-results-table", caption: `The result of each operation sent to ${p.remote}`, columns });
   table.classList.add("table--sync-results");
-  tbody.append(...p.results.map((r) => el("tr", { dataset: { name: r.name, result: r.result } },
-    el("td", { class: "num", text: String(r.n) }),
-    el("td", { text: ENTITY_LABELS[r.entity] ?? r.entity }),
-    el("th", { scope: "row", text: r.name }),
-    el("td", {}, el("code", { text: r.method })),
-    el("td", { class: "num", text: r.status === null || r.status === undefined ? "—" : String(r.status) }),
-    el("td", {}, el("span", { class: `badge badge--sync-${r.result}`, text: RESULT_LABELS[r.result] ?? r.result })),
-    el("td", { class: "cell-message", text: r.message }))));
+  tbody.append(...p.results.map(resultRow));
   if (!p.results.length) tbody.append(emptyRow(columns.length, "Nothing was waiting to be sent."));
   const count = (key, term, value) => el("div", { class: `result-counts__item result-counts__item--${key}` },
     el("dt", { text: term }),

@@ -22,7 +22,7 @@ use roster_store::{AuditRecord, PendingRow, PushResultRow, Reader, SyncedRow};
 use super::map::{self, Fields};
 use super::sessions;
 use super::pull::local_only;
-use super::{scim_error, SyncOperationView, SyncPlanView, SyncPushView, SyncResultView};
+use super::{scim_error, SyncOperationView, SyncPlanView, SyncPushView};
 use crate::views::rfc3339;
 use crate::{Error, ErrorCode, Progress, Workspace};
 
@@ -473,16 +473,7 @@ impl Workspace {
             .reader()
             .push_results(push_seq)?
             .into_iter()
-            .map(|r| SyncResultView {
-                n: r.n as u64,
-                entity: r.entity,
-                local_id: r.local_id,
-                name: r.name,
-                method: r.method,
-                status: r.status,
-                result: r.result,
-                message: r.message,
-            })
+            .map(super::results::result_view)
             .collect();
         Ok(SyncPushView {
             remote,
