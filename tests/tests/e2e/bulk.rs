@@ -88,6 +88,20 @@ fn click_held(app: &Desktop, css: &str) {
     released.unwrap_or_else(|e| panic!("could not release `{css}`: {e}"));
 }
 
+/// Cancels the apply under way with its progress panel's Cancel, held like a person's click
+/// (progress messages arrive while the button is down), and waits for the window to say that
+/// nothing was changed and the panel to go.
+fn cancel_apply(app: &mut Desktop) {
+    click_held(app, "#bulk-progress-cancel");
+    // The click is handled by the time the release is: Cancel keeps saying so once the panel goes.
+    let said = app.js("return document.querySelector('#bulk-progress-cancel').textContent;", vec![]);
+    assert_eq!(said, json!("Cancelling…"), "the click on Cancel was taken");
+    // On a machine busy with other work the hashing threads may take a while to notice.
+    app.set_wait(std::time::Duration::from_secs(60));
+    app.wait_for_text("#notice", "Cancelled: nothing was changed");
+    app.wait_until("the progress bar to go", |d| !d.is_displayed("#bulk-progress"));
+}
+
 fn is_disabled(app: &Desktop, css: &str) -> bool {
     app.js("return document.querySelector(arguments[0]).disabled;", vec![json!(css)]) == json!(true)
 }
@@ -322,19 +336,34 @@ fn an_unusable_file_says_why_cancelling_an_apply_changes_nothing_and_a_stale_pla
     app.wait_until("the passwords to be hashed, with progress", |d| {
         d.is_displayed("#bulk-progress") && d.text("#bulk-progress-label").starts_with("Hashing passwords")
     });
+    assert_eq!(app.focused_id().as_deref(), Some("bulk-progress-cancel"), "Cancel takes focus while the work runs");
     app.screenshot("progress");
-    // Held like a person's click: progress messages arrive while the button is down.
-    click_held(&app, "#bulk-cancel");
-    // The click is handled by the time the release is: Cancel keeps saying so once the panel goes.
-    let said = app.js("return document.querySelector('#bulk-cancel').textContent;", vec![]);
-    assert_eq!(said, json!("Cancelling…"), "the click on Cancel was taken");
-    // On a machine busy with other work the hashing threads may take a while to notice.
-    app.set_wait(std::time::Duration::from_secs(60));
-    app.wait_for_text("#notice", "Cancelled: nothing was changed");
-    app.wait_until("the progress bar to go", |d| !d.is_displayed("#bulk-progress"));
+    cancel_apply(&mut app);
     assert!(!app.is_displayed("#bulk-result"), "no results: nothing was applied");
     assert_eq!(usernames(&cli.json(["user", "list"])), ["carol"], "the workspace is as it was");
     assert_eq!(app.count("#bulk-history-table tr[data-batch]"), 0, "no batch was recorded");
+    assert!(!is_disabled(&app, "#bulk-apply"), "the plan can still be applied");
+
+    // An apply goes on while another screen is shown: coming back shows its progress, counted
+    // from where it is, and its Cancel stops it.
+    app.click("#bulk-apply");
+    app.wait_until("the passwords to be hashed again", |d| d.text("#bulk-progress-label").starts_with("Hashing passwords"));
+    nav(&app, "users");
+    wait_for_user_list(&app);
+    assert!(!app.exists("#bulk-progress"), "the Bulk import screen is gone");
+    nav(&app, "bulk");
+    app.wait_until("the progress of the apply under way to be shown again", |d| {
+        d.is_displayed("#bulk-progress")
+            && d.text("#bulk-progress-label").starts_with("Hashing passwords")
+            && d.js("return document.querySelector('#bulk-progress-bar').max;", vec![]) == json!(3000)
+            && d.js("return document.querySelector('#bulk-progress-count').textContent.endsWith(` of ${(3000).toLocaleString()}`);", vec![]) == json!(true)
+    });
+    assert!(is_disabled(&app, "#bulk-apply"), "no second apply while one runs");
+    scroll_to_top(&app, "#bulk-progress");
+    app.screenshot("progress-after-coming-back");
+    cancel_apply(&mut app);
+    assert_eq!(usernames(&cli.json(["user", "list"])), ["carol"], "the workspace is still as it was");
+    assert_eq!(app.count("#bulk-history-table tr[data-batch]"), 0, "still no batch");
     assert!(!is_disabled(&app, "#bulk-apply"), "the plan can still be applied");
 
     // The workspace changes behind the plan's back: applying it is refused until it is planned again.

@@ -24,6 +24,7 @@ import { BulkHistory } from "./bulk-history.js";
 import { confirmDeletion } from "./delete-confirm.js";
 import { ErrorSummary } from "./error-summary.js";
 import { createField } from "./form-field.js";
+import { ProgressPanel } from "./progress-panel.js";
 import { OffsetPager, emptyRow, tableShell } from "./table.js";
 
 const PAGE_SIZE = 50;
@@ -47,6 +48,13 @@ const FIELD_LABELS = {
 };
 const fieldLabel = (field) => (field.startsWith("attributes.") ? field.slice("attributes.".length) : FIELD_LABELS[field] ?? field);
 const OUTCOME_LABELS = { create: "Create", update: "Update", delete: "Delete", unchanged: "Unchanged", error: "Error" };
+
+/** What the work under way is doing, on screen: its phase, or what it is before the first one. */
+function phaseLabel({ kind, phase }) {
+  if (PHASES[phase]) return PHASES[phase];
+  if (phase) return phase[0].toUpperCase() + phase.slice(1);
+  return kind === "apply" ? "Applying" : "Opening the file";
+}
 
 const rows = (n) => `${formatCount(n)} ${n === 1 ? "row" : "rows"}`;
 const users = (n) => `${formatCount(n)} ${n === 1 ? "user" : "users"}`;
@@ -155,15 +163,15 @@ class BulkView {
           this.pathField.root,
           el("div", { class: "inline-form__submit" }, this.openButton))));
 
-    // Progress of a plan or an apply.
-    this.progressLabel = el("p", { id: "bulk-progress-label", class: "bulk-progress__label" });
-    this.progressBar = el("progress", { id: "bulk-progress-bar", class: "bulk-progress__bar", "aria-labelledby": "bulk-progress-label", "aria-describedby": "bulk-progress-count" });
-    this.progressCount = el("p", { id: "bulk-progress-count", class: "bulk-progress__count" });
-    this.cancelButton = el("button", { id: "bulk-cancel", type: "button", class: "button button--secondary", text: "Cancel", on: { click: () => this.#cancel() } });
-    this.progress = el("div", { id: "bulk-progress", class: "panel bulk-progress", role: "group", "aria-label": "Progress", hidden: true },
-      el("div", { class: "bulk-progress__text" }, this.progressLabel, this.progressCount),
-      this.progressBar,
-      this.cancelButton);
+    // Progress of a plan or an apply: drawn from `state.busy`, which outlives this view (the
+    // run goes on while another screen is shown, and this one shows it again when it comes back).
+    this.progress = new ProgressPanel({
+      idPrefix: "bulk-progress",
+      ariaLabel: "Progress",
+      describe: (busy) => ({ label: `${phaseLabel(busy)}…`, count: `${formatCount(busy.done)} of ${formatCount(busy.total)}` }),
+      // A failed cancel is said on the screen now shown (the run may outlive this view).
+      cancel: () => bulkCancel().catch((error) => this.state.view?.#showError(error)),
+    });
 
     // 2. The plan.
     this.planTitle = el("h2", { id: "bulk-plan-title", class: "bulk-section__title", tabindex: "-1" });
@@ -239,7 +247,7 @@ class BulkView {
       el("p", { class: "view-intro", text: "Add, update and delete many users from a CSV file. Roster shows exactly what each row would change before anything changes." }),
       this.summary.root,
       filePanel,
-      this.progress,
+      this.progress.root,
       this.resultSection,
       this.planSection,
       this.history.root);
@@ -327,7 +335,7 @@ class BulkView {
   /** Progress, Cancel, and which controls wait while a plan or an apply runs. */
   #renderBusy() {
     const busy = this.state.busy;
-    this.progress.hidden = !busy;
+    this.progress.attach(busy);
     for (const control of [this.chooseButton, this.openButton, this.templateButton, this.nextErrorButton, this.skipBox,
       this.saveResultsButton, ...this.filterButtons]) {
       control.disabled = Boolean(busy);
@@ -335,36 +343,12 @@ class BulkView {
     if (busy) {
       this.pager.prev.disabled = true;
       this.pager.nextButton.disabled = true;
-      this.#renderProgress();
     } else if (this.state.plan) {
       this.pager.update({ total: this.pager.total, shown: this.rowsTable.tbody.querySelectorAll("tr[data-row]").length });
       if (this.state.result) this.saveFailedButton.disabled = !this.state.result.failed;
     }
     this.history.setBusy(Boolean(busy));
     this.#renderApply();
-  }
-
-  #renderProgress() {
-    const busy = this.state.busy;
-    if (!busy) return;
-    const phase = PHASES[busy.phase] ?? (busy.phase ? busy.phase[0].toUpperCase() + busy.phase.slice(1) : (busy.kind === "apply" ? "Applying" : "Opening the file"));
-    const label = `${phase}…`;
-    if (this.progressLabel.textContent !== label) this.progressLabel.textContent = label;
-    if (busy.total > 0) {
-      this.progressBar.max = busy.total;
-      this.progressBar.value = Math.min(busy.done, busy.total);
-      this.progressCount.textContent = `${formatCount(busy.done)} of ${formatCount(busy.total)}`;
-    } else {
-      this.progressBar.removeAttribute("value"); // indeterminate
-      this.progressCount.textContent = "";
-    }
-    // Cancel's label is written only when it changes. Writing it on every progress message put
-    // a new text node under the pointer several times a second, and WebKit fires no click when
-    // the node a press went down on is gone by the release: a click of a person (who holds the
-    // button some 100 ms) or of WebDriver that straddled a message was lost.
-    const cancelLabel = busy.cancelling ? "Cancelling…" : "Cancel";
-    if (this.cancelButton.textContent !== cancelLabel) this.cancelButton.textContent = cancelLabel;
-    this.cancelButton.setAttribute("aria-disabled", String(Boolean(busy.cancelling)));
   }
 
   // ---- the file ------------------------------------------------------------------------------
@@ -413,12 +397,9 @@ class BulkView {
   /** Plans the file at `path`; the shell keeps it as the open plan. */
   async #open(path) {
     const state = this.state;
-    clearNotice();
-    state.busy = { kind: "open", phase: "reading", done: 0, total: 0 };
-    state.view?.#renderBusy();
-    state.view?.cancelButton.focus();
+    const onProgress = BulkView.#begin(state, { kind: "open", phase: "reading" });
     try {
-      const plan = await bulkOpen(path, (p) => BulkView.#progressed(state, p));
+      const plan = await bulkOpen(path, onProgress);
       state.plan = plan;
       state.planPath = path;
       state.result = null;
@@ -438,18 +419,6 @@ class BulkView {
       state.view?.#render();
       if (error.code === "cancelled") announce("Cancelled: no file was opened");
       else state.view?.#showError(error);
-    }
-  }
-
-  async #cancel() {
-    const busy = this.state.busy;
-    if (!busy || busy.cancelling) return;
-    busy.cancelling = true;
-    this.#renderProgress();
-    try {
-      await bulkCancel();
-    } catch (error) {
-      this.#showError(error);
     }
   }
 
@@ -590,12 +559,9 @@ class BulkView {
   async #apply(confirmedDeletes) {
     const state = this.state;
     const plan = state.plan;
-    clearNotice();
-    state.busy = { kind: "apply", phase: "", done: 0, total: 0 };
-    state.view?.#renderBusy();
-    state.view?.cancelButton.focus();
+    const onProgress = BulkView.#begin(state, { kind: "apply", phase: "" });
     try {
-      const result = await bulkApply(Boolean(state.skipInvalid && plan.summary.error), confirmedDeletes, (p) => BulkView.#progressed(state, p));
+      const result = await bulkApply(Boolean(state.skipInvalid && plan.summary.error), confirmedDeletes, onProgress);
       state.result = result;
       state.busy = null;
       announce(result.batchId
@@ -647,13 +613,25 @@ class BulkView {
     }
   }
 
-  /** A progress message from the shell: kept in `state`, drawn by the view on screen (if any). */
-  static #progressed(state, { phase, done, total }) {
-    if (!state.busy) return;
-    state.busy.phase = phase;
-    state.busy.done = done;
-    state.busy.total = total;
-    state.view?.#renderProgress();
+  /**
+   * A plan or an apply begins from this screen: `state` holds it busy (it outlives the view), the
+   * view on screen shows its progress with Cancel focused. Returns what takes the shell's progress.
+   * @param {{kind: "open"|"apply", phase: string}} work
+   */
+  static #begin(state, work) {
+    clearNotice();
+    const busy = { ...work, done: 0, total: 0, cancelling: false };
+    state.busy = busy;
+    state.view?.#renderBusy();
+    state.view?.progress.focus();
+    return (p) => BulkView.#progressed(state, busy, p);
+  }
+
+  /** A progress message of `busy` from the shell: kept in `state`, drawn by the view on screen (if any). */
+  static #progressed(state, busy, { phase, done, total }) {
+    if (state.busy !== busy) return; // its run is over (a message that came late)
+    Object.assign(busy, { phase, done, total });
+    state.view?.progress.update();
   }
 
   /** A failed command: field problems listed (the path links to its field), else its message. */

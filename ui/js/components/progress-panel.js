@@ -1,7 +1,18 @@
-// The progress panel of long work started from a screen (sending mails, a sync pull or push):
-// a label, a bar with a count, and Cancel, focused while the work runs. The screen says what
-// the label and the count read; the panel keeps the bar, the focus and the Cancel button.
+// The progress panel of long work started from a screen (a bulk plan or apply, sending mails, a
+// sync pull or push): a label, a bar with a count, and Cancel. The screen says what the label and
+// the count read; the panel keeps the bar, the focus and the Cancel button.
+// Two ways to drive it:
+//   - `run(start, work)`: the panel owns the work's state for as long as `work` runs (mail, sync);
+//   - `attach(busy)` / `update()`: the state lives elsewhere and outlives the panel (the bulk
+//     screen keeps it between visits, so a screen opened again mid-run shows the run it did not
+//     start); the panel draws that state and writes `cancelling` into it.
 import { el } from "../dom.js";
+
+/**
+ * The state of work under way, as the panel reads it. `describe` gets it whole, so it may also
+ * hold what the work is (`run`'s `start`, or whatever the owner of an attached state put there).
+ * @typedef {{phase: string, done: number, total: number, cancelling: boolean}} Busy
+ */
 
 export class ProgressPanel {
   /**
@@ -9,12 +20,12 @@ export class ProgressPanel {
    * @param {string} options.idPrefix  ids: `<prefix>`, `<prefix>-label`, `-bar`, `-count`, `-cancel`
    * @param {string} options.ariaLabel  the panel's accessible name
    * @param {string} [options.className]  classes added to `panel bulk-progress`
-   * @param {(busy: {phase: string, done: number, total: number, cancelling: boolean}) => {label: string, count: string}} options.describe
-   *   the label and the count (shown while `total` is known) for the work's state; `busy` also
-   *   holds what `run` was started with
+   * @param {(busy: Busy) => {label: string, count: string}} options.describe
+   *   the label and the count (shown while `total` is known) for the work's state
    * @param {() => Promise<unknown>} options.cancel  asks the shell to stop
    */
   constructor({ idPrefix, ariaLabel, className = "", describe, cancel }) {
+    /** @type {Busy | null} */
     this.busy = null;
     this.describe = describe;
     this.stop = cancel;
@@ -36,32 +47,51 @@ export class ProgressPanel {
    * @returns {Promise<T>}
    */
   async run(start, work) {
-    this.busy = { ...start, phase: "", done: 0, total: 0, cancelling: false };
-    this.#render();
-    this.root.hidden = false;
-    this.cancel.focus();
+    const busy = { ...start, phase: "", done: 0, total: 0, cancelling: false };
+    this.attach(busy);
+    this.focus();
     try {
-      return await work((p) => this.#progressed(p));
+      return await work((p) => {
+        if (this.busy !== busy) return;
+        Object.assign(busy, { phase: p.phase ?? busy.phase, done: p.done, total: p.total });
+        this.update();
+      });
     } finally {
-      this.busy = null;
-      this.root.hidden = true;
+      if (this.busy === busy) this.attach(null);
     }
   }
 
-  #progressed({ phase, done, total }) {
-    if (!this.busy) return;
-    Object.assign(this.busy, { phase: phase ?? this.busy.phase, done, total });
+  /**
+   * Shows the panel drawing `busy`, work whose state its owner keeps and changes (calling
+   * `update` after), or hides it for null. The same state attached again is only redrawn.
+   * Cancel sets `busy.cancelling`, so a panel attached later still says "Cancelling…".
+   * @param {Busy | null} busy
+   */
+  attach(busy) {
+    this.busy = busy;
+    this.root.hidden = !busy;
+    this.update();
+  }
+
+  /** Redraws the attached state after its owner changed it (progress came in). */
+  update() {
     this.#render();
   }
 
+  /** Moves focus to Cancel (the work has just started from this screen). */
+  focus() {
+    this.cancel.focus();
+  }
+
   // Texts are written only when they change: replacing the text node under a pressed pointer
-  // makes WebKit drop the click (the press and the release no longer share a node).
+  // makes WebKit drop the click (the press and the release no longer share a node). Progress
+  // comes up to 20 times a second, and a person holds the button some 100 ms.
   #render() {
     const busy = this.busy;
     if (!busy) return;
     const { label, count } = this.describe(busy);
     setText(this.label, label);
-    this.root.dataset.phase = busy.phase;
+    this.root.dataset.phase = busy.phase ?? "";
     if (busy.total > 0) {
       this.bar.max = busy.total;
       this.bar.value = Math.min(busy.done, busy.total);
@@ -71,14 +101,16 @@ export class ProgressPanel {
       setText(this.count, "");
     }
     setText(this.cancel, busy.cancelling ? "Cancelling…" : "Cancel");
-    this.cancel.setAttribute("aria-disabled", String(busy.cancelling));
+    this.cancel.setAttribute("aria-disabled", String(Boolean(busy.cancelling)));
   }
 
   async #cancel() {
-    if (!this.busy || this.busy.cancelling) return;
-    this.busy.cancelling = true;
+    const busy = this.busy;
+    if (!busy || busy.cancelling) return;
+    busy.cancelling = true;
     this.#render();
-    // A failed cancel leaves the work to finish by itself; nothing else to do.
+    // A failed cancel leaves the work to finish by itself; `cancel` may say why, nothing else
+    // is left to do here.
     await this.stop().catch(() => {});
   }
 }
