@@ -416,7 +416,9 @@ fn mail_actions_say_mail_is_not_configured() {
     app.wait_for_text("#bulk-count", "2 selected");
     pick(&app, "#bulk-action", "send_activation_mail");
     app.click("#bulk-apply");
-    app.wait_for_text("#bulk-error", "Mail is not configured");
+    // Through the outbox, like the On-Boarding tab: its message, and the way to Settings → Mail.
+    app.wait_for_text("#bulk-error", "Mail is not set up");
+    assert!(app.exists(r##"#bulk-error a[href="#/settings/mail"]"##), "the error leads to Settings → Mail");
     assert_eq!(app.text("#bulk-count"), "2 selected", "a failed action keeps the selection");
 }
 

@@ -86,8 +86,9 @@ export function sendLine(view, noun = "mail") {
  */
 export function sendResult({ id, title, sent, skipped = [] }) {
   const notes = [];
-  if (sent.cancelled) notes.push(`Cancelled: ${sent.queued ? `${mails(sent.queued)} stay queued and go with the next send or retry` : "nothing was left to send"}.`);
-  if (sent.stoppedBy) notes.push(`The sending stopped: ${remoteSentence(sent.stoppedBy.message, sent.stoppedBy.code)} The ${mails(sent.queued)} not sent stay queued; retry them from the Outbox.`);
+  const one = sent.queued === 1;
+  if (sent.cancelled) notes.push(`Cancelled: ${sent.queued ? `${mails(sent.queued)} ${one ? "stays" : "stay"} queued and ${one ? "goes" : "go"} with the next send or retry` : "nothing was left to send"}.`);
+  if (sent.stoppedBy) notes.push(`The sending stopped: ${remoteSentence(sent.stoppedBy.message, sent.stoppedBy.code)} The ${mails(sent.queued)} not sent ${one ? "stays" : "stay"} queued; retry ${one ? "it" : "them"} from the Outbox.`);
   if (sent.interrupted) notes.push(`${mails(sent.interrupted)} left in flight by an earlier run may have arrived, so they were not sent again: they are failed as interrupted in the Outbox; retry them if they did not arrive.`);
   const failed = sent.failures ?? [];
   const problem = sent.failed || sent.queued || skipped.length || sent.interrupted;

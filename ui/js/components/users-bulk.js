@@ -2,10 +2,14 @@
 // (#bulk-bar: "N selected", a "Select Action" select, a group select for the group actions,
 // Apply). The selection survives paging and searching, so the bar says how many of the ticked
 // users the page does not show. Deleting asks first; more than ten users need the number typed.
-import { applyToUsers, listGroups } from "../api.js";
+// Mail actions go through the durable outbox (mail_send_to), as on the On-Boarding Status tab: a
+// progress panel with Cancel while the mails go, then what happened (sent, failed, still queued,
+// skipped and why, the way to the Outbox) under the bar.
+import { applyToUsers, listGroups, mailSendTo } from "../api.js";
 import { el, replaceChildren } from "../dom.js";
 import { formatCount } from "../format.js";
 import { confirmDeletion } from "./delete-confirm.js";
+import { SendProgress, sendLine, sendResult, showResult } from "./mail-send.js";
 
 /** Above this many users a delete needs the number typed (the core's rule, docs/ipc.md). */
 const TYPED_CONFIRM_OVER = 10;
@@ -16,7 +20,7 @@ const ACTIONS = [
   { value: "delete", label: "Delete" },
   { value: "assign_group", label: "Assign to group…", group: true },
   { value: "remove_from_group", label: "Remove from group…", group: true },
-  { value: "send_activation_mail", label: "Send Activation Mail with Password Reset Link" },
+  { value: "send_activation_mail", label: "Send Activation Mail with Password Reset Link", mail: "activation" },
 ];
 
 const plural = (n) => `${formatCount(n)} ${n === 1 ? "user" : "users"}`;
@@ -26,7 +30,8 @@ export class BulkActions {
    * @param {object} hooks
    * @param {() => string[]} hooks.visible      the usernames the list shows now
    * @param {() => void} hooks.changed          the selection changed (the list updates its checkboxes)
-   * @param {(outcome: {message: string, deleted: boolean}) => void} hooks.done  after a successful apply
+   * @param {(outcome: {message: string, deleted: boolean, keepFocus?: boolean}) => Promise<void>|void} hooks.done
+   *   after a successful apply (`keepFocus`: the bar shows a result that takes focus itself)
    */
   constructor({ visible, changed, done }) {
     this.hooks = { visible, changed, done };
@@ -55,7 +60,9 @@ export class BulkActions {
         el("label", { class: "toolbar__label", for: "bulk-action", text: "Select Action" }), this.action),
       this.groupItem,
       this.apply);
-    this.root = el("div", { class: "bulk" }, this.bar, this.error);
+    this.progress = new SendProgress("bulk-mail-progress");
+    this.result = el("div", { id: "bulk-mail-result-slot" });
+    this.root = el("div", { class: "bulk" }, this.bar, this.error, this.progress.root, this.result);
     this.update();
   }
 
@@ -135,6 +142,10 @@ export class BulkActions {
       this.#confirmDelete(usernames);
       return;
     }
+    if (spec.mail) {
+      await this.#sendMail(spec.mail, usernames);
+      return;
+    }
     this.apply.setAttribute("aria-busy", "true");
     this.error.hidden = true;
     try {
@@ -147,18 +158,63 @@ export class BulkActions {
     }
   }
 
-  #succeeded(message, deleted) {
+  #succeeded(message, deleted, keepFocus = false) {
     this.selected.clear();
     this.action.value = "";
     this.groupItem.hidden = true;
     this.update();
     this.hooks.changed();
-    this.hooks.done({ message, deleted });
+    return this.hooks.done({ message, deleted, keepFocus });
   }
 
-  /** A problem with the bar's request, shown under it; focus moves to the message (or `focus`). */
-  #showError(message, focus = null) {
-    replaceChildren(this.error, el("p", { text: message }));
+  /**
+   * Queues `kind` mails for the ticked users in the outbox and sends them, with the progress
+   * panel (Cancel stops before the next mail; the rest stay queued); then the result under the
+   * bar. A failure before anything was queued (mail not set up, an unknown user) keeps the
+   * selection and says why.
+   */
+  async #sendMail(kind, usernames) {
+    this.#setBusy(true);
+    this.error.hidden = true;
+    replaceChildren(this.result);
+    const noun = kind === "activation" ? "activation mail" : "mail";
+    let panel = null;
+    try {
+      const done = await this.progress.run(`Sending ${noun}s to ${plural(usernames.length)}`,
+        (onProgress) => mailSendTo({ kind, usernames }, onProgress));
+      const { queued, sent } = done;
+      const title = queued.queued || sent.sent
+        ? `${sendLine(sent, noun)}${queued.skipped.length ? `; ${plural(queued.skipped.length)} skipped` : ""}`
+        : `No ${noun} was queued: ${plural(queued.skipped.length)} skipped`;
+      panel = sendResult({ id: "bulk-mail-result", title, sent, skipped: queued.skipped });
+    } catch (error) {
+      this.#showError(error.message, null, error.code === "not_configured");
+    } finally {
+      this.#setBusy(false);
+    }
+    if (!panel) return;
+    // The list reloads (the users' onboarding as it is now) and announces the title; the result
+    // then takes focus.
+    await this.#succeeded(panel.querySelector("h2").textContent, false, true);
+    if (this.result.isConnected) showResult(this.result, panel);
+  }
+
+  /** While mails go: the bar cannot start anything else (Cancel is in the progress panel). */
+  #setBusy(busy) {
+    if (busy) this.apply.setAttribute("aria-busy", "true");
+    else this.apply.removeAttribute("aria-busy");
+    this.action.disabled = busy || this.selected.size === 0;
+    this.group.disabled = busy || this.selected.size === 0;
+    this.clearButton.disabled = busy;
+  }
+
+  /**
+   * A problem with the bar's request, shown under it; focus moves to the message (or `focus`).
+   * `setUpMail`: mail is not set up, so the message links to Settings → Mail.
+   */
+  #showError(message, focus = null, setUpMail = false) {
+    replaceChildren(this.error, el("p", { text: message }),
+      setUpMail ? el("p", {}, el("a", { id: "bulk-setup-mail", href: "#/settings/mail", text: "Set up mail" }), " in Settings → Mail, then Apply again.") : null);
     this.error.hidden = false;
     (focus ?? this.error).focus();
   }

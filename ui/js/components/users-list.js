@@ -380,12 +380,15 @@ class UsersList {
     this.selectAll.indeterminate = ticked > 0 && ticked < n;
   }
 
-  /** After the bulk bar applied an action: the list as it is now, and what happened. */
-  async #afterBulk({ message, deleted }) {
+  /**
+   * After the bulk bar applied an action: the list as it is now, and what happened. Focus goes
+   * back to the page checkbox, unless the bar shows a result that takes it (mails sent).
+   */
+  async #afterBulk({ message, deleted, keepFocus = false }) {
     announceOutcome(message);
     if (deleted) await refreshWorkspace().catch(() => {});
     await this.load();
-    if (!openedDialog()) this.selectAll.focus();
+    if (!keepFocus && !openedDialog()) this.selectAll.focus();
   }
 
   #renderProblem(error) {
