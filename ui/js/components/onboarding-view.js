@@ -3,18 +3,48 @@
 // then the users who have not onboarded, longest waiting first, with whether and when they were
 // invited, to tick and "Send Activation Mail with Password Reset Link". Sending shows a progress
 // bar with Cancel, then what happened: sent, failed, still queued, and who was skipped and why.
+// How many days after their last mail invited users are due a reminder is the admin's to choose
+// (1 to 365, as `--remind-after-days` on the command line), kept while the window is open.
 // Started on an empty root element; `data-page-size` sets the list's page size (default 50).
 import { listUsers, mailSendTo, onboardingStats } from "../api.js";
 import { el, replaceChildren } from "../dom.js";
 import { formatCount, formatDate, formatDateTime } from "../format.js";
 import { announce } from "../notice.js";
+import { debounce } from "../timing.js";
 import { ErrorSummary } from "./error-summary.js";
+import { createField } from "./form-field.js";
 import { userIcon } from "./icons.js";
 import { SendProgress, sendLine, sendResult, showResult } from "./mail-send.js";
 import { onboardingSummary, waitingTable } from "./onboarding-chart.js";
 import { KeysetPager, RowSelection, emptyRow, tableShell } from "./table.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The reminder threshold the window offers, in days (the field's min and max). */
+const REMIND_DAYS_MIN = 1;
+const REMIND_DAYS_MAX = 365;
+
+/** Typing in the threshold counts again after this pause. */
+const REMIND_DAYS_DELAY_MS = 300;
+
+/** The threshold the admin chose while the window is open; null: the workspace's default. */
+let sessionRemindAfterDays = null;
+
+/**
+ * The reminder threshold field's text as days: `{ days }`, or `{ message }` saying what to enter.
+ * The command line takes any number of days; the window keeps to one day to a year.
+ * @param {string} text  the field's value
+ * @param {boolean} [unreadable]  the browser could not read the field as a number (`validity.badInput`)
+ */
+export function parseRemindDays(text, unreadable = false) {
+  const value = String(text ?? "").trim();
+  const range = `from ${REMIND_DAYS_MIN} to ${REMIND_DAYS_MAX}`;
+  if (!value && !unreadable) return { message: `Enter the number of days after which invited users are due a reminder, ${range}` };
+  if (unreadable || !/^\d+$/.test(value)) return { message: `Enter the number of days as a whole number ${range}, like 7` };
+  const days = Number(value);
+  if (days < REMIND_DAYS_MIN || days > REMIND_DAYS_MAX) return { message: `Enter a number of days ${range}` };
+  return { days };
+}
 
 /** The actions of the Select Action menu: [value, label as admins know it]. */
 const ACTIONS = [
@@ -48,6 +78,7 @@ export function startOnboardingView(root) {
 
 class OnboardingView {
   #requestId = 0;
+  #reminderRequestId = 0;
 
   constructor(root, pageSize) {
     this.root = root;
@@ -65,6 +96,7 @@ class OnboardingView {
     this.apply = el("button", { id: "onboarding-apply", type: "button", class: "button", text: "Apply", on: { click: () => this.#apply() } });
     this.selectedText = el("p", { id: "onboarding-selected", class: "selection-count", "aria-live": "polite" });
     this.reminder = el("section", { id: "onboarding-reminder", class: "panel reminder", "aria-labelledby": "onboarding-reminder-title", hidden: true });
+    this.#buildReminder();
     this.progress = new SendProgress("onboarding-progress");
     this.result = el("div", { id: "onboarding-result-slot" });
 
@@ -102,6 +134,8 @@ class OnboardingView {
 
   destroy() {
     this.#requestId += 1;
+    this.#reminderRequestId += 1;
+    this.countLater.cancel();
   }
 
   /** Statistics and the first page, together. */
@@ -112,7 +146,7 @@ class OnboardingView {
   async #loadStats() {
     this.statsBox.setAttribute("aria-busy", "true");
     try {
-      this.stats = await onboardingStats();
+      this.stats = await onboardingStats(sessionRemindAfterDays);
       if (!this.root.isConnected) return;
       replaceChildren(this.statsBox,
         el("section", { class: "panel panel--chart", "aria-labelledby": "onboarding-summary-title" },
@@ -158,22 +192,94 @@ class OnboardingView {
     }
   }
 
-  /** The invited users due a reminder, and the button that sends it to them. */
+  /**
+   * The Reminders panel's parts that stay while counts change: the title, the error summary and
+   * the threshold field (typing in it must keep its focus), the count and the button's place.
+   */
+  #buildReminder() {
+    this.remindSummary = new ErrorSummary(el("div", { id: "onboarding-reminder-errors" }));
+    this.remindDays = createField({
+      id: "onboarding-remind-days",
+      label: "Remind after (days)",
+      hint: `Invited users whose last activation mail is at least this many days old, ${REMIND_DAYS_MIN} to ${REMIND_DAYS_MAX}`,
+      type: "number",
+      attrs: {
+        class: "input input--number", min: String(REMIND_DAYS_MIN), max: String(REMIND_DAYS_MAX), step: "1",
+        inputmode: "numeric", autocomplete: "off",
+        on: {
+          input: () => this.countLater(),
+          change: () => { this.countLater.cancel(); this.#remindDaysChanged("left"); },
+          keydown: (e) => { if (e.key === "Enter") { e.preventDefault(); this.countLater.cancel(); this.#remindDaysChanged("submitted"); } },
+        },
+      },
+    });
+    this.remindDays.root.classList.add("reminder__days");
+    this.countLater = debounce(() => this.#remindDaysChanged("typing"), REMIND_DAYS_DELAY_MS);
+    this.reminderText = el("p", { id: "onboarding-reminder-text", class: "reminder__text", "aria-live": "polite" });
+    this.remindButton = el("button", { id: "onboarding-remind", type: "button", class: "button", text: "Send reminder", on: { click: () => this.#remind() } });
+    replaceChildren(this.reminder,
+      el("h2", { id: "onboarding-reminder-title", class: "panel__title", text: "Reminders" }),
+      this.remindSummary.root,
+      el("div", { class: "reminder__row" }, this.remindDays.root, this.reminderText, this.remindButton));
+  }
+
+  /** The invited users due a reminder (as the statistics last counted them), and the button that sends it to them. */
   #renderReminder() {
-    const { invited = 0, reminderDue = 0, remindAfterDays = 7 } = this.stats ?? {};
+    const { invited = 0, reminderDue = 0, remindAfterDays } = this.stats ?? {};
     const waiting = `waiting over ${formatCount(remindAfterDays)} ${remindAfterDays === 1 ? "day" : "days"}`;
     this.reminder.hidden = invited === 0;
     this.reminder.classList.toggle("reminder--due", reminderDue > 0);
-    replaceChildren(this.reminder,
-      el("h2", { id: "onboarding-reminder-title", class: "panel__title", text: "Reminders" }),
-      el("p", { id: "onboarding-reminder-text", class: `reminder__text${reminderDue ? " strong" : ""}`, dataset: { due: String(reminderDue) } },
-        reminderDue
-          ? `${formatCount(reminderDue)} invited ${reminderDue === 1 ? "user is" : "users are"} due a reminder (${waiting} since their last mail)`
-          : `No invited user is due a reminder: none has been ${waiting} since their last mail.`),
-      reminderDue
-        ? el("button", { id: "onboarding-remind", type: "button", class: "button", text: "Send reminder", on: { click: () => this.#remind() } })
-        : null);
-    this.reminder.querySelector("#onboarding-remind")?.setAttribute("aria-disabled", String(this.busy));
+    if (document.activeElement !== this.remindDays.control && !this.remindDays.control.hasAttribute("aria-invalid")) {
+      this.remindDays.value = String(remindAfterDays);
+    }
+    this.reminderText.classList.toggle("strong", reminderDue > 0);
+    this.reminderText.dataset.due = String(reminderDue);
+    this.reminderText.dataset.days = String(remindAfterDays);
+    this.reminderText.textContent = reminderDue
+      ? `${formatCount(reminderDue)} invited ${reminderDue === 1 ? "user is" : "users are"} due a reminder (${waiting} since their last mail)`
+      : `No invited user is due a reminder: none has been ${waiting} since their last mail.`;
+    this.remindButton.hidden = reminderDue === 0;
+    this.remindButton.setAttribute("aria-disabled", String(this.busy));
+  }
+
+  /**
+   * The threshold field changed: counts again for a number of days it can read. A problem is
+   * not shown while the admin types; inline once they leave the field (focus stays where they
+   * went); inline and in the error summary, which takes focus, on Enter or "Send reminder".
+   * @param {"typing"|"left"|"submitted"} how
+   * @returns {Promise<number|null>} the days the field holds, or null when it holds none
+   */
+  async #remindDaysChanged(how) {
+    const control = this.remindDays.control;
+    const parsed = parseRemindDays(control.value, control.validity?.badInput);
+    if (parsed.message) {
+      if (how !== "typing") this.remindDays.setError(parsed.message);
+      if (how === "submitted") this.remindSummary.showFields([{ field: "remindAfterDays", message: parsed.message }], () => control.id);
+      return null;
+    }
+    this.remindDays.clearError();
+    this.remindSummary.clear();
+    sessionRemindAfterDays = parsed.days;
+    if (parsed.days !== this.stats?.remindAfterDays) await this.#countReminders(parsed.days);
+    return parsed.days;
+  }
+
+  /** The statistics again for `days` (the reminder's count); an answer overtaken by a newer request is dropped. */
+  async #countReminders(days) {
+    const id = ++this.#reminderRequestId;
+    this.reminderText.setAttribute("aria-busy", "true");
+    try {
+      const stats = await onboardingStats(days);
+      if (id !== this.#reminderRequestId || !this.root.isConnected) return;
+      this.stats = stats;
+      this.#renderReminder();
+    } catch (error) {
+      if (id !== this.#reminderRequestId) return;
+      this.remindDays.setError(error.message);
+      this.remindSummary.showFields([{ field: "remindAfterDays", message: error.message }], () => this.remindDays.control.id);
+    } finally {
+      if (id === this.#reminderRequestId) this.reminderText.setAttribute("aria-busy", "false");
+    }
   }
 
   #row(user, now) {
@@ -201,9 +307,16 @@ class OnboardingView {
     await this.#send(`Sending activation mails to ${users(usernames.length)}`, { kind: this.action.value === "send_activation_mail" ? "activation" : this.action.value, usernames });
   }
 
-  /** The activation mail again to the invited users due a reminder. */
+  /**
+   * The activation mail again to the invited users due a reminder, after the number of days the
+   * field holds (refused, with the reason, while it holds none).
+   */
   async #remind() {
-    await this.#send("Sending reminders", { kind: "activation", reminderAfterDays: this.stats?.remindAfterDays ?? 7 });
+    if (this.busy) return;
+    this.countLater.cancel();
+    const days = await this.#remindDaysChanged("submitted");
+    if (days === null || !this.stats?.reminderDue) return; // recounted: nobody is due after all
+    await this.#send("Sending reminders", { kind: "activation", reminderAfterDays: days });
   }
 
   async #send(what, input) {
@@ -250,7 +363,7 @@ class OnboardingView {
     this.busy = busy;
     this.apply.setAttribute("aria-disabled", String(busy));
     this.action.disabled = busy;
-    this.reminder.querySelector("#onboarding-remind")?.setAttribute("aria-disabled", String(busy));
+    this.remindButton.setAttribute("aria-disabled", String(busy));
   }
 }
 
