@@ -1,7 +1,7 @@
 //! PATCH requests (RFC 7644 §3.5.2): built by hand, or as the difference between two versions
 //! of a resource so that only changed attributes travel.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use roster_core::Secret;
@@ -41,9 +41,10 @@ pub enum PatchKind {
 }
 
 /// Attributes a diff never touches: set by the server (`id`, `meta`, `schemas`), read only
-/// (`groups`), or changed only by explicit operations (sessions: revoke).
+/// (`groups`), or changed only by explicit operations (sessions: revoke; custom attributes:
+/// one operation per name, see [`diff_custom_attributes`]).
 const NOT_DIFFED: &[&str] = &["schemas", "id", "meta", "groups"];
-const ROSTER_NOT_DIFFED: &[&str] = &["sessions"];
+const ROSTER_NOT_DIFFED: &[&str] = &["sessions", "customAttributes"];
 
 impl PatchOp {
     pub fn new(operations: Vec<PatchOperation>) -> PatchOp {
@@ -116,6 +117,35 @@ impl PatchOp {
         ))
     }
 
+    /// Adds one custom attribute to a user (Roster extension): appended to
+    /// `customAttributes`, the other values left as they are.
+    pub fn add_custom_attribute(self, name: &str, value: &str) -> PatchOp {
+        self.add(
+            format!("{ROSTER_USER_SCHEMA}:customAttributes"),
+            serde_json::json!([{ "name": name, "value": value }]),
+        )
+    }
+
+    /// Changes the value of one custom attribute of a user (Roster extension; the server
+    /// matches `name` regardless of case).
+    pub fn replace_custom_attribute(self, name: &str, value: &str) -> PatchOp {
+        self.replace(
+            format!(
+                "{ROSTER_USER_SCHEMA}:customAttributes[{}].value",
+                Filter::eq("name", name)
+            ),
+            value,
+        )
+    }
+
+    /// Removes one custom attribute of a user (Roster extension), the others left alone.
+    pub fn remove_custom_attribute(self, name: &str) -> PatchOp {
+        self.remove(format!(
+            "{ROSTER_USER_SCHEMA}:customAttributes[{}]",
+            Filter::eq("name", name)
+        ))
+    }
+
     /// Revokes every session of a user (Roster extension).
     pub fn revoke_all_sessions(self) -> PatchOp {
         self.remove(format!("{ROSTER_USER_SCHEMA}:sessions"))
@@ -124,7 +154,9 @@ impl PatchOp {
     /// The operations that turn `before` into `after`, attribute by attribute: a `replace` for
     /// each changed or new attribute, a `remove` for each one `after` lacks. Complex
     /// single-valued attributes (`name`) and extensions are compared one sub-attribute deep
-    /// (`name.givenName`, `urn:…:User:deviceLimit`); multi-valued ones are replaced whole.
+    /// (`name.givenName`, `urn:…:User:deviceLimit`); multi-valued ones are replaced whole,
+    /// except the Roster custom attributes, changed one name at a time (names compare
+    /// regardless of case) so that values the sender does not know stay on the server.
     /// `id`, `meta`, `schemas`, `groups` and the Roster sessions are never part of a diff. A
     /// password set in `after` is always sent (it is never read back to compare).
     pub fn diff<T: Resource>(before: &T, after: &T) -> PatchOp {
@@ -174,6 +206,9 @@ fn diff_objects(
                 };
                 let (b, a) = (b.unwrap_or(&empty), a.unwrap_or(&empty));
                 diff_objects(b, a, &format!("{key}:"), skip, ops, false);
+                if key == ROSTER_USER_SCHEMA {
+                    diff_custom_attributes(b.get("customAttributes"), a.get("customAttributes"), ops);
+                }
                 continue;
             }
         }
@@ -190,6 +225,43 @@ fn diff_objects(
             }
         }
     }
+}
+
+/// The custom attributes of a list (`[{name, value}]`) by name regardless of case: the name
+/// as written and the value.
+fn custom_attributes(list: Option<&Value>) -> BTreeMap<String, (&str, &str)> {
+    list.and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|a| {
+                    let name = a.get("name")?.as_str()?;
+                    let value = a.get("value").and_then(Value::as_str).unwrap_or_default();
+                    Some((name.to_lowercase(), (name, value)))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// One operation per custom attribute that differs: `add` of a new name, `replace` of a
+/// changed value, `remove` of a name `after` lacks. Never the whole list: the server may keep
+/// attributes the sender does not know, and they must survive.
+fn diff_custom_attributes(before: Option<&Value>, after: Option<&Value>, ops: &mut PatchOp) {
+    let (before, after) = (custom_attributes(before), custom_attributes(after));
+    let mut next = PatchOp::new(Vec::new());
+    for (key, (name, _)) in &before {
+        if !after.contains_key(key) {
+            next = next.remove_custom_attribute(name);
+        }
+    }
+    for (key, (name, value)) in &after {
+        next = match before.get(key) {
+            None => next.add_custom_attribute(name, value),
+            Some((_, was)) if was != value => next.replace_custom_attribute(name, value),
+            Some(_) => next,
+        };
+    }
+    ops.operations.extend(next.operations);
 }
 
 impl fmt::Debug for PatchOp {
@@ -390,6 +462,48 @@ mod tests {
                 {"op": "remove", "path": format!("{ENTERPRISE_USER_SCHEMA}:costCenter")},
                 {"op": "remove", "path": format!("{ENTERPRISE_USER_SCHEMA}:department")}
             ])
+        );
+    }
+
+    #[test]
+    fn custom_attributes_change_one_name_at_a_time() {
+        use crate::model::CustomAttribute;
+        let with = |attrs: &[(&str, &str)]| {
+            let mut user = alice();
+            user.roster = Some(RosterUser {
+                custom_attributes: attrs
+                    .iter()
+                    .map(|(name, value)| CustomAttribute {
+                        name: (*name).into(),
+                        value: (*value).into(),
+                    })
+                    .collect(),
+                ..RosterUser::default()
+            });
+            user
+        };
+        let before = with(&[("costCenter", "4200"), ("shoeSize", "42"), ("badge", "green")]);
+        let after = with(&[("CostCenter", "4200"), ("shoeSize", "43"), ("startDate", "2026-12-01")]);
+        let urn = ROSTER_USER_SCHEMA;
+        assert_eq!(
+            ops(&PatchOp::diff(&before, &after)),
+            json!([
+                {"op": "remove", "path": format!("{urn}:customAttributes[name eq \"badge\"]")},
+                {"op": "replace", "path": format!("{urn}:customAttributes[name eq \"shoeSize\"].value"), "value": "43"},
+                {"op": "add", "path": format!("{urn}:customAttributes"), "value": [{"name": "startDate", "value": "2026-12-01"}]}
+            ]),
+            "costCenter differs only in case: untouched; never a replace of the whole list"
+        );
+        assert!(PatchOp::diff(&before, &before).is_empty());
+
+        // The extension new, or gone: each attribute on its own.
+        assert_eq!(
+            ops(&PatchOp::diff(&alice(), &with(&[("badge", "red")]))),
+            json!([{"op": "add", "path": format!("{urn}:customAttributes"), "value": [{"name": "badge", "value": "red"}]}])
+        );
+        assert_eq!(
+            ops(&PatchOp::diff(&with(&[("badge", "red")]), &alice())),
+            json!([{"op": "remove", "path": format!("{urn}:customAttributes[name eq \"badge\"]")}])
         );
     }
 }

@@ -22,6 +22,11 @@
 //!   canonical form it is keyed by the enterprise spelling. Otherwise (or when the server has
 //!   only the Roster extension) it is an ordinary custom attribute: in the Roster extension,
 //!   or local only when that is absent too.
+//! - Custom attributes the remote has and this workspace does not define (Roster extension
+//!   or enterprise ones, names compared regardless of case) are not part of a remote user's
+//!   canonical form: never a change, never taken, and never removed by a push, which changes
+//!   the Roster extension's list one name at a time (`PatchOp::diff`), never whole. A pull
+//!   names them once per attribute ([`undefined_attributes`]).
 //!
 //! Pure functions: no store, no network, no clock.
 
@@ -119,8 +124,11 @@ fn canonical_attribute(name: &str, ext: Extensions) -> String {
     }
 }
 
-/// A remote user's canonical form.
-pub(crate) fn remote_user_fields(u: &ScimUser, ext: Extensions) -> Fields {
+/// A remote user's canonical form. Of its custom attributes only those defined in this
+/// workspace (`defs`, names regardless of case) are part of it, keyed as [`user_fields`]
+/// keys them: the others cannot be held here, so they are no difference to compare, take or
+/// send — they stay on the remote as they are ([`undefined_attributes`] names them).
+pub(crate) fn remote_user_fields(u: &ScimUser, ext: Extensions, defs: &[AttributeDefinition]) -> Fields {
     let mut f = Fields::new();
     let name = u.name.clone().unwrap_or_default();
     put(&mut f, "userName", Some(u.user_name.clone().into()));
@@ -130,7 +138,6 @@ pub(crate) fn remote_user_fields(u: &ScimUser, ext: Extensions) -> Fields {
     put(&mut f, "phone", u.primary_phone().map(Into::into));
     put(&mut f, "active", Some(u.active.unwrap_or(true).into()));
     put(&mut f, "roles", sorted(u.roles.iter().map(|r| r.value.clone())));
-    let mut attrs = Map::new();
     if ext.roster {
         let r = u.roster.clone().unwrap_or_default();
         put(&mut f, "secondFactor", Some(r.second_factor.unwrap_or_else(|| "none".into()).into()));
@@ -138,25 +145,56 @@ pub(crate) fn remote_user_fields(u: &ScimUser, ext: Extensions) -> Fields {
         put(&mut f, "deviceLimit", r.device_limit.map(Into::into));
         put(&mut f, "passwordExpiresAt", r.password_expires_at.map(|d| d.get(..10).unwrap_or(&d).to_owned().into()));
         put(&mut f, "sessions", sorted(r.sessions.into_iter().map(|s| s.id)));
-        // With the enterprise extension, its attributes come from there only.
-        attrs.extend(
-            r.custom_attributes
-                .into_iter()
-                .filter(|a| !(ext.enterprise && enterprise_name(&a.name).is_some()))
-                .map(|a| (a.name, Value::String(a.value))),
-        );
     }
-    if ext.enterprise {
-        let e = u.enterprise.clone().unwrap_or_default();
-        let manager = e.manager.and_then(|m| m.value);
-        let values = [e.employee_number, e.cost_center, e.organization, e.division, e.department, manager];
-        for (name, value) in ENTERPRISE_ATTRIBUTES.iter().zip(values) {
-            if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
-                attrs.insert((*name).to_owned(), Value::String(v));
-            }
+    let attrs: Map<String, Value> = remote_attributes(u, ext)
+        .filter_map(|(name, value)| {
+            let def = definition(defs, &name)?;
+            Some((canonical_attribute(def.name.as_str(), ext), Value::String(value)))
+        })
+        .collect();
+    put(&mut f, "customAttributes", (!attrs.is_empty()).then_some(Value::Object(attrs)));
+    f
+}
+
+/// The custom attributes a remote user carries that travel to this remote, by the remote's
+/// name (the enterprise spelling for the enterprise extension's): Roster extension ones (those
+/// of an enterprise name left out when the enterprise extension is there: that one wins),
+/// then the enterprise extension's.
+fn remote_attributes(u: &ScimUser, ext: Extensions) -> impl Iterator<Item = (String, String)> {
+    let roster = u.roster.as_ref().filter(|_| ext.roster).map(|r| r.custom_attributes.clone()).unwrap_or_default();
+    let roster = roster.into_iter().filter(move |a| !(ext.enterprise && enterprise_name(&a.name).is_some())).map(|a| (a.name, a.value));
+    let e = u.enterprise.clone().filter(|_| ext.enterprise).unwrap_or_default();
+    let manager = e.manager.and_then(|m| m.value);
+    let values = [e.employee_number, e.cost_center, e.organization, e.division, e.department, manager];
+    let enterprise = ENTERPRISE_ATTRIBUTES
+        .iter()
+        .zip(values)
+        .filter_map(|(name, value)| value.filter(|v| !v.trim().is_empty()).map(|v| ((*name).to_owned(), v)));
+    roster.chain(enterprise)
+}
+
+/// The definition of the custom attribute `name` in this workspace (regardless of case).
+fn definition<'a>(defs: &'a [AttributeDefinition], name: &str) -> Option<&'a AttributeDefinition> {
+    defs.iter().find(|d| d.name.as_str().eq_ignore_ascii_case(name))
+}
+
+/// The custom attributes of a remote user that no definition in this workspace takes, by
+/// the remote's name, each once (regardless of case).
+pub(crate) fn undefined_attributes(u: &ScimUser, ext: Extensions, defs: &[AttributeDefinition]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    remote_attributes(u, ext).map(|(name, _)| name).filter(|name| definition(defs, name).is_none() && seen.insert(name.to_lowercase())).collect()
+}
+
+/// `f` without the custom attributes this workspace does not define: for a base kept before
+/// they were left out of the canonical form (or of an attribute dropped since), so that no
+/// push removes from the remote what the workspace cannot hold.
+pub(crate) fn defined_only(mut f: Fields, defs: &[AttributeDefinition]) -> Fields {
+    if let Some(Value::Object(attrs)) = f.get_mut("customAttributes") {
+        attrs.retain(|name, _| definition(defs, name).is_some());
+        if attrs.is_empty() {
+            f.remove("customAttributes");
         }
     }
-    put(&mut f, "customAttributes", (!attrs.is_empty()).then_some(Value::Object(attrs)));
     f
 }
 
@@ -378,13 +416,13 @@ pub(crate) fn apply_user_fields(
         // Those that travel come from theirs; the others stay as they are here.
         let mut attributes = Attributes::new();
         for (name, value) in u.attributes.iter().filter(|(k, _)| !ext.carries(k)) {
-            if let Some(def) = defs.iter().find(|d| d.name.as_str().eq_ignore_ascii_case(name)) {
+            if let Some(def) = definition(defs, name) {
                 attributes.insert(&def.name, value.clone());
             }
         }
         if let Some(m) = theirs.get("customAttributes").and_then(Value::as_object) {
             for (name, value) in m {
-                let Some(def) = defs.iter().find(|d| d.name.as_str().eq_ignore_ascii_case(name)) else {
+                let Some(def) = definition(defs, name) else {
                     issue("customAttributes", format!("{name} is not an attribute defined in this workspace"));
                     continue;
                 };
@@ -530,7 +568,7 @@ mod tests {
             let scim = scim_user(&mine, &u.id.to_string(), ext);
             assert_eq!(scim.external_id.as_deref(), Some(u.id.to_string().as_str()));
             assert_eq!(scim.active, Some(false));
-            assert_eq!(remote_user_fields(&scim, ext), mine, "the canonical form survives the wire ({ext:?})");
+            assert_eq!(remote_user_fields(&scim, ext, &defs), mine, "the canonical form survives the wire ({ext:?})");
             let (back, issues) = apply_user_fields(Some(&u), u.id, &mine, ext, Region::default(), &defs, NOW).unwrap();
             assert!(issues.is_empty(), "{issues:?}");
             assert_eq!(back.attributes, u.attributes, "every attribute kept, travelling or not ({ext:?})");
@@ -596,15 +634,39 @@ mod tests {
             custom_attributes: vec![CustomAttribute { name: "department".into(), value: "Stale".into() }],
             ..RosterUser::default()
         });
-        let theirs = remote_user_fields(&remote, BOTH);
-        assert_eq!(theirs["customAttributes"], json!({"costCenter": "4200", "department": "Research"}));
+        let theirs = remote_user_fields(&remote, BOTH, &defs);
+        assert_eq!(theirs["customAttributes"], json!({"department": "Research"}), "costCenter is not defined here: left out");
+        assert_eq!(undefined_attributes(&remote, BOTH, &defs), ["costCenter"]);
+        let with_cost_center = [def("Department"), def("shoeSize"), def("COSTCENTER")];
+        assert_eq!(remote_user_fields(&remote, BOTH, &with_cost_center)["customAttributes"], json!({"costCenter": "4200", "department": "Research"}));
+        assert!(undefined_attributes(&remote, BOTH, &with_cost_center).is_empty());
 
-        let theirs = remote_user_fields(&remote, ENTERPRISE);
+        let theirs = remote_user_fields(&remote, ENTERPRISE, &defs);
         let (next, issues) = apply_user_fields(Some(&u), u.id, &theirs, ENTERPRISE, Region::default(), &defs, NOW).unwrap();
         assert_eq!(next.attributes.get("department").map(ToString::to_string).as_deref(), Some("Research"));
         assert_eq!(next.attributes.get("shoeSize").map(ToString::to_string).as_deref(), Some("42"), "a local-only attribute is kept");
-        assert_eq!(issues.len(), 1, "costCenter is not defined here: {issues:?}");
-        assert_eq!(issues[0].field, "customAttributes");
+        assert!(issues.is_empty(), "{issues:?}");
+    }
+
+    #[test]
+    fn undefined_custom_attributes_are_no_part_of_the_remote_form() {
+        let defs = [def("shoeSize")];
+        let mut remote = scim_user(&user_fields(&alice(), &[], ROSTER), "id", ROSTER);
+        remote.roster.as_mut().unwrap().custom_attributes = vec![
+            CustomAttribute { name: "SHOESIZE".into(), value: "42".into() },
+            CustomAttribute { name: "badge".into(), value: "green".into() },
+            CustomAttribute { name: "Badge".into(), value: "red".into() },
+        ];
+        remote.enterprise = Some(EnterpriseUser { cost_center: Some("4200".into()), ..EnterpriseUser::default() });
+        let theirs = remote_user_fields(&remote, BOTH, &defs);
+        assert_eq!(theirs["customAttributes"], json!({"shoeSize": "42"}), "keyed by the local definition's spelling");
+        assert_eq!(undefined_attributes(&remote, BOTH, &defs), ["badge", "costCenter"], "each name once");
+        assert_eq!(undefined_attributes(&remote, ROSTER, &defs), ["badge"], "without the enterprise extension its attributes do not travel");
+        assert!(!remote_user_fields(&remote, BOTH, &[]).contains_key("customAttributes"));
+
+        let base = from_json(r#"{"userName":"alice","customAttributes":{"badge":"green","ShoeSize":"41"}}"#);
+        assert_eq!(defined_only(base, &defs), from_json(r#"{"userName":"alice","customAttributes":{"ShoeSize":"41"}}"#));
+        assert_eq!(defined_only(from_json(r#"{"customAttributes":{"badge":"green"}}"#), &defs), Fields::new());
     }
 
     #[test]
@@ -620,8 +682,8 @@ mod tests {
             ScimSession { id: "s9".into(), device: Some("phone".into()), started_at: Some("2026-11-01T08:00:00Z".into()), ..ScimSession::default() },
             ScimSession { id: "s1".into(), ..ScimSession::default() },
         ];
-        assert_eq!(remote_user_fields(&remote, ROSTER)["sessions"], json!(["s1", "s9"]));
-        assert!(!remote_user_fields(&remote, NONE).contains_key("sessions"));
+        assert_eq!(remote_user_fields(&remote, ROSTER, &[])["sessions"], json!(["s1", "s9"]));
+        assert!(!remote_user_fields(&remote, NONE, &[]).contains_key("sessions"));
 
         let local = local_session(&remote.roster.as_ref().unwrap().sessions[0], NOW);
         assert_eq!((local.device.as_str(), local.ip.as_str()), ("phone", ""));

@@ -8,7 +8,7 @@
 //! while a local change waits is a conflict too (theirs = JSON null), never dropped or
 //! created again silently.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use roster_core::{AuditEntity, GroupName, RoleName, Timestamp, User, UserId};
@@ -30,6 +30,9 @@ struct Merge<'a> {
     region: roster_core::Region,
     defs: &'a [roster_core::AttributeDefinition],
     problems: Vec<SyncProblemView>,
+    /// Custom attributes remote users carry that the workspace does not define: by name in
+    /// lower case, the name as first seen and how many users carry it.
+    undefined: BTreeMap<String, (String, u64)>,
     /// Ids drawn before the transaction for users and groups new to the workspace.
     fresh: std::vec::IntoIter<UserId>,
     roles: HashSet<String>,
@@ -59,7 +62,7 @@ impl Workspace {
         let defs = r.attribute_definitions()?;
         let region = r.settings()?.default_region;
         let roles: HashSet<String> = r.roles()?.into_iter().map(|r| r.name.as_str().to_ascii_lowercase()).collect();
-        let mut m = Merge { now, extension, region, defs: &defs, problems: Vec::new(), fresh: fresh.into_iter(), roles };
+        let mut m = Merge { now, extension, region, defs: &defs, problems: Vec::new(), undefined: BTreeMap::new(), fresh: fresh.into_iter(), roles };
         let actor = self.actor.clone();
         let remote = linked.row.name.clone();
         let (user_counts, group_counts) = self.store.write(|w| {
@@ -102,15 +105,34 @@ impl Workspace {
             })?;
             Ok::<_, Error>(counts)
         })?;
+        let mut problems = undefined_problems(&m.undefined, &linked.row.name);
+        problems.extend(m.problems);
         Ok(SyncPullView {
             remote: linked.row.name,
             users: user_counts,
             groups: group_counts,
-            problems: m.problems,
+            problems,
             local_only_fields: local_only(extension),
             pulled_at: rfc3339(now),
         })
     }
+}
+
+/// One problem per custom attribute the remote's users carry and this workspace does not
+/// define (entity `attribute`, named by the attribute): left alone on the remote.
+fn undefined_problems(undefined: &BTreeMap<String, (String, u64)>, remote: &str) -> Vec<SyncProblemView> {
+    undefined
+        .values()
+        .map(|(name, users)| SyncProblemView {
+            entity: "attribute".into(),
+            name: name.clone(),
+            field: "customAttributes".into(),
+            message: format!(
+                "not defined in this workspace: kept on {remote}, not here ({users} {}) — define it under Attributes to take it",
+                if *users == 1 { "user" } else { "users" }
+            ),
+        })
+        .collect()
 }
 
 pub(crate) fn local_only(extension: map::Extensions) -> Vec<String> {
@@ -167,7 +189,10 @@ fn set_roles(w: &Writer<'_>, m: &mut Merge<'_>, id: &UserId, before: &[RoleName]
 fn merge_user(w: &Writer<'_>, m: &mut Merge<'_>, u: &ScimUser, counts: &mut SyncCountsView, seen: &mut HashSet<String>) -> Result<(), StoreError> {
     let Some(remote_id) = u.id.as_deref() else { return Ok(()) };
     let r = w.reader();
-    let theirs = map::remote_user_fields(u, m.extension);
+    let theirs = map::remote_user_fields(u, m.extension, m.defs);
+    for name in map::undefined_attributes(u, m.extension, m.defs) {
+        m.undefined.entry(name.to_lowercase()).or_insert_with(|| (name, 0)).1 += 1;
+    }
     let etag = u.meta.as_ref().and_then(|m| m.version.as_deref());
     let by_external = u.external_id.as_deref().and_then(|e| UserId::parse(e).ok());
     let local_id = match r.synced_local_id("user", remote_id)? {
@@ -219,7 +244,7 @@ fn merge_user(w: &Writer<'_>, m: &mut Merge<'_>, u: &ScimUser, counts: &mut Sync
         return Ok(());
     };
     let mine = sessions::user_fields(&r, &local, m.extension)?;
-    let base = synced.as_ref().map(|s| map::from_json(&s.base));
+    let base = synced.as_ref().map(|s| map::defined_only(map::from_json(&s.base), m.defs));
     if pending.is_none() || mine == theirs {
         if mine != theirs {
             if !take_user(w, m, &local, &theirs, &u.user_name)? {
@@ -270,7 +295,7 @@ pub(crate) fn take_user_fields(
     let defs = r.attribute_definitions()?;
     let region = r.settings()?.default_region;
     let roles: HashSet<String> = r.roles()?.into_iter().map(|r| r.name.as_str().to_ascii_lowercase()).collect();
-    let mut m = Merge { now, extension, region, defs: &defs, problems: Vec::new(), fresh: Vec::new().into_iter(), roles };
+    let mut m = Merge { now, extension, region, defs: &defs, problems: Vec::new(), undefined: BTreeMap::new(), fresh: Vec::new().into_iter(), roles };
     let ok = take_user(w, &mut m, local, theirs, local.username.as_str())?;
     if ok {
         sessions::take(w, &local.id, theirs, None, extension, now)?;

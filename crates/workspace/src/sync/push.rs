@@ -12,11 +12,19 @@
 //! refused 412 whose remote version already equals the local one was this push's own (an
 //! earlier attempt's answer lost); a DELETE answered 404 is done. A PATCH answered 404 (the
 //! resource deleted on the server meanwhile) becomes a conflict whose `theirs` is `null`.
+//!
+//! The resources of the PATCHes refused 412 are read back (GET) after the operations were
+//! sent, several at once ([`FETCH_CONCURRENCY`]) and with no transaction open: a push resumed
+//! after a kill may meet thousands. A user's custom attributes the workspace does not define
+//! are no part of its base or of the remote's form ([`map::remote_user_fields`]), and a PATCH
+//! changes the others one name at a time, so a push never removes them from the remote.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
-use roster_core::{AuditEntity, Secret, Timestamp};
-use roster_scim::{BulkOperation, BulkOptions, BulkProgress, Group as ScimGroup, Outcome, PatchOp, ScimErrorCode, User as ScimUser};
+use roster_core::{AttributeDefinition, AuditEntity, Secret, Timestamp};
+use roster_scim::{BulkOperation, BulkOptions, BulkProgress, Group as ScimGroup, Outcome, PatchOp, ScimError, ScimErrorCode, User as ScimUser};
 use roster_store::{AuditRecord, PendingRow, PushResultRow, Reader, SyncedRow};
 
 use super::map::{self, Fields};
@@ -28,6 +36,9 @@ use crate::{Error, ErrorCode, Progress, Workspace};
 
 /// Results written per transaction.
 const RESULT_CHUNK: usize = 500;
+
+/// Resources read back at once after 412s (at most; the client's own bound may be lower).
+const FETCH_CONCURRENCY: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -90,10 +101,12 @@ fn all_pending(r: &Reader<'_>) -> Result<Vec<PendingRow>, Error> {
 
 fn plan(r: &Reader<'_>, extension: map::Extensions) -> Result<Vec<Planned>, Error> {
     let open: HashSet<(String, String)> = r.open_conflicts()?.into_iter().map(|c| (c.entity, c.local_id)).collect();
+    let defs = r.attribute_definitions()?;
     let mut out = Vec::new();
     for p in all_pending(r)? {
         let synced = r.synced(&p.entity, &p.local_id)?;
-        let base = synced.as_ref().map(|s| map::from_json(&s.base)).unwrap_or_default();
+        // Custom attributes not defined here are the remote's alone (a base kept before may name them).
+        let base = synced.as_ref().map(|s| map::defined_only(map::from_json(&s.base), &defs)).unwrap_or_default();
         let (remote_id, etag) = synced.map(|s| (Some(s.remote_id), s.etag)).unwrap_or_default();
         let current: Option<Fields> = match p.entity.as_str() {
             "user" => roster_core::UserId::parse(&p.local_id)
@@ -323,7 +336,16 @@ impl Workspace {
             }
         }
 
-        // Settle every operation; a 412 fetches the remote's version first (no transaction open).
+        // Settle every operation; a 412 fetches the remote's version first, all of them at once
+        // (bounded), with no transaction open.
+        let defs = self.store.reader().attribute_definitions()?;
+        let refused: Vec<&Planned> = report
+            .results
+            .iter()
+            .filter(|r| matches!(&r.outcome, Outcome::Failed(e) if e.code() == ScimErrorCode::PreconditionFailed))
+            .map(|r| &planned[index_of[r.index]])
+            .collect();
+        let mut fetched = fetch_remote(&linked.client, &refused).into_iter();
         let mut settled: Vec<Settled> = Vec::with_capacity(report.results.len());
         for result in &report.results {
             let i = index_of[result.index];
@@ -334,7 +356,7 @@ impl Workspace {
                     let mut s = Settled::new(i, method, Some(done.status), "done", String::new());
                     s.remote = Some((done.id.clone(), done.version.clone()));
                     if let Some(found) = done.found.as_ref().filter(|_| p.kind == Kind::Create) {
-                        let theirs = self.found_fields(found, p, extension, &fresh)?;
+                        let theirs = self.found_fields(found, p, extension, &defs, &fresh)?;
                         // A password sent with a create that was already there may not be set.
                         if theirs != p.mine || p.password.is_some() {
                             s.message = "already on the server (made by an earlier push that never heard back); the differences go in the next push".into();
@@ -355,7 +377,9 @@ impl Workspace {
                     s.gone = true;
                     s
                 }
-                Outcome::Failed(e) if e.code() == ScimErrorCode::PreconditionFailed => match self.fetch_theirs(&linked.client, p, extension, &fresh) {
+                Outcome::Failed(e) if e.code() == ScimErrorCode::PreconditionFailed => {
+                    let remote = fetched.next().expect("a fetch for every 412");
+                    match self.theirs_of(remote, extension, &defs, &fresh) {
                     // The remote already has what this PATCH sends: an earlier attempt of it
                     // was applied and its answer lost.
                     Ok((theirs, etag)) if theirs == p.mine && p.password.is_none() => {
@@ -368,7 +392,8 @@ impl Workspace {
                         s.theirs = theirs.ok();
                         s
                     }
-                },
+                    }
+                }
                 Outcome::Failed(e) => Settled::new(i, method, e.status(), "failed", e.message().to_owned()),
                 Outcome::NotSent => Settled::new(i, method, None, "not_sent", String::new()),
             };
@@ -492,27 +517,40 @@ impl Workspace {
         })
     }
 
-    /// The remote's current version of a resource (after a 412). `fresh`: remote ids of the
-    /// users this push created → their local ids.
-    fn fetch_theirs(&self, client: &roster_scim::Client, p: &Planned, extension: map::Extensions, fresh: &HashMap<String, String>) -> Result<(Fields, Option<String>), Error> {
-        let remote_id = p.remote_id.as_deref().unwrap_or_default();
-        if p.pending.entity == "user" {
-            let u: ScimUser = client.get(remote_id).map_err(scim_error)?;
-            let etag = u.meta.as_ref().and_then(|m| m.version.clone());
-            Ok((map::remote_user_fields(&u, extension), etag))
-        } else {
-            let g: ScimGroup = client.get(remote_id).map_err(scim_error)?;
-            let etag = g.meta.as_ref().and_then(|m| m.version.clone());
-            Ok((self.remote_group_fields(&g, fresh)?, etag))
+    /// The canonical form and ETag of a resource read back after a 412. `fresh`: remote ids of
+    /// the users this push created → their local ids.
+    fn theirs_of(
+        &self,
+        remote: Result<Fetched, ScimError>,
+        extension: map::Extensions,
+        defs: &[AttributeDefinition],
+        fresh: &HashMap<String, String>,
+    ) -> Result<(Fields, Option<String>), Error> {
+        match remote.map_err(scim_error)? {
+            Fetched::User(u) => {
+                let etag = u.meta.as_ref().and_then(|m| m.version.clone());
+                Ok((map::remote_user_fields(&u, extension, defs), etag))
+            }
+            Fetched::Group(g) => {
+                let etag = g.meta.as_ref().and_then(|m| m.version.clone());
+                Ok((self.remote_group_fields(&g, fresh)?, etag))
+            }
         }
     }
 
     /// The canonical fields of a resource a create found already on the server.
-    fn found_fields(&self, found: &serde_json::Value, p: &Planned, extension: map::Extensions, fresh: &HashMap<String, String>) -> Result<Fields, Error> {
+    fn found_fields(
+        &self,
+        found: &serde_json::Value,
+        p: &Planned,
+        extension: map::Extensions,
+        defs: &[AttributeDefinition],
+        fresh: &HashMap<String, String>,
+    ) -> Result<Fields, Error> {
         let unreadable = |e: serde_json::Error| Error::new(ErrorCode::Internal, format!("{} found on the server is not a SCIM resource: {e}", p.name));
         if p.pending.entity == "user" {
             let u: ScimUser = serde_json::from_value(found.clone()).map_err(unreadable)?;
-            Ok(map::remote_user_fields(&u, extension))
+            Ok(map::remote_user_fields(&u, extension, defs))
         } else {
             let g: ScimGroup = serde_json::from_value(found.clone()).map_err(unreadable)?;
             self.remote_group_fields(&g, fresh)
@@ -531,4 +569,40 @@ impl Workspace {
         }
         Ok(map::remote_group_fields(g, |rid| local_of.get(rid).cloned().flatten()))
     }
+}
+
+/// A resource read back from the remote.
+enum Fetched {
+    User(ScimUser),
+    Group(ScimGroup),
+}
+
+/// Reads back the remote's version of each resource (in the order given), up to
+/// [`FETCH_CONCURRENCY`] requests at once. Network only: no store, no transaction.
+fn fetch_remote(client: &roster_scim::Client, planned: &[&Planned]) -> Vec<Result<Fetched, ScimError>> {
+    let fetch = |p: &Planned| {
+        let remote_id = p.remote_id.as_deref().unwrap_or_default();
+        if p.pending.entity == "user" {
+            client.get::<ScimUser>(remote_id).map(Fetched::User)
+        } else {
+            client.get::<ScimGroup>(remote_id).map(Fetched::Group)
+        }
+    };
+    let threads = FETCH_CONCURRENCY.min(client.max_concurrency()).min(planned.len());
+    if threads <= 1 {
+        return planned.iter().map(|p| fetch(p)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Fetched, ScimError>>>> = Mutex::new((0..planned.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some(p) = planned.get(n) else { return };
+                let got = fetch(p);
+                results.lock().unwrap_or_else(|e| e.into_inner())[n] = Some(got);
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().map(|r| r.expect("every fetch ran")).collect()
 }
