@@ -583,14 +583,13 @@ impl Client {
         &self,
         run: &mut Run<'_>,
         ops: &[&BulkOperation],
-    ) -> Vec<Result<Option<Done>, ScimError>> {
+    ) -> Vec<LookUp> {
         let threads = self.max_concurrency().min(ops.len());
         if threads <= 1 {
             return ops.iter().map(|op| self.look_up(run, op)).collect();
         }
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Result<Option<Done>, ScimError>>>> =
-            Mutex::new(vec![None; ops.len()]);
+        let results: Mutex<Vec<Option<LookUp>>> = Mutex::new(vec![None; ops.len()]);
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| loop {
@@ -967,3 +966,6 @@ fn done_from_value(value: &Value, status: u16, recovered: bool) -> Done {
         found: recovered.then(|| value.clone()),
     }
 }
+
+/// What looking up one lost create found: the resource (done), nothing, or why it failed.
+type LookUp = Result<Option<Done>, ScimError>;

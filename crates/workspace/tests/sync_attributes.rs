@@ -179,14 +179,14 @@ fn a_push_refused_412_many_times_reads_each_back_and_settles_it() {
     assert_eq!(on_server.len(), MANY);
     for u in &on_server {
         let n: usize = u["userName"].as_str().unwrap()["many".len()..].parse().unwrap();
-        let theirs = if n % 2 == 0 { format!("Same{n}") } else { format!("Theirs{n}") };
+        let theirs = if n.is_multiple_of(2) { format!("Same{n}") } else { format!("Theirs{n}") };
         let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "replace", "path": "name.givenName", "value": theirs}]});
         let (status, answer) = server.raw("PATCH", &format!("/Users/{}", u["id"].as_str().unwrap()), Some(&patch));
         assert!(status == 200 || status == 204, "PATCH: {status} {answer}");
     }
     for n in 0..MANY {
-        let mine = if n % 2 == 0 { format!("Same{n}") } else { format!("Mine{n}") };
+        let mine = if n.is_multiple_of(2) { format!("Same{n}") } else { format!("Mine{n}") };
         ws.edit_user(&many(n), UserEditInput { first_name: Some(mine), ..UserEditInput::default() }).unwrap();
     }
 
@@ -202,7 +202,7 @@ fn a_push_refused_412_many_times_reads_each_back_and_settles_it() {
     assert!(tally.requests - before.requests >= pushed.requests as usize + MANY, "the push's own requests, then the GETs");
     for r in &pushed.results {
         let n: usize = r.name["many".len()..].parse().unwrap();
-        let expected = if n % 2 == 0 { ("done", Some(200)) } else { ("conflict", Some(412)) };
+        let expected = if n.is_multiple_of(2) { ("done", Some(200)) } else { ("conflict", Some(412)) };
         assert_eq!((r.result.as_str(), r.status), expected, "{r:?}");
     }
 

@@ -11,7 +11,8 @@ import { OffsetPager, emptyRow, tableShell } from "./table.js";
 
 const PUSHES_PAGE = 20;
 const RESULTS_PAGE = 100;
-export const ENTITY_LABELS = { user: "User", group: "Group" };
+/** What a sync result, conflict or problem is about (`attribute`: a custom attribute the pull could not take). */
+export const ENTITY_LABELS = { user: "User", group: "Group", attribute: "Attribute" };
 const RESULT_LABELS = { done: "Done", failed: "Failed", conflict: "Conflict", not_sent: "Not sent" };
 
 /** One operation's result (a SyncResult) as a row of a results table: #, kind, name, request, status, result, message. */

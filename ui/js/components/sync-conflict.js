@@ -8,6 +8,7 @@
 // here (theirs). The services check the choices and name any field still to choose.
 import { el } from "../dom.js";
 import { formatDateTime } from "../format.js";
+import { ENTITY_LABELS } from "./push-history.js";
 
 /** The canonical fields of users and groups (docs/ipc.md, SyncField.field), as the admin reads them. */
 export const FIELD_LABELS = {
@@ -18,7 +19,6 @@ export const FIELD_LABELS = {
 };
 export const fieldLabel = (f) => FIELD_LABELS[f] ?? f;
 
-const ENTITY_LABELS = { user: "User", group: "Group" };
 
 /** A field's value in a conflict, as text; null when the side has none. */
 function valueText(field, value) {

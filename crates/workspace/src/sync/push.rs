@@ -573,8 +573,8 @@ impl Workspace {
 
 /// A resource read back from the remote.
 enum Fetched {
-    User(ScimUser),
-    Group(ScimGroup),
+    User(Box<ScimUser>),
+    Group(Box<ScimGroup>),
 }
 
 /// Reads back the remote's version of each resource (in the order given), up to
@@ -583,9 +583,9 @@ fn fetch_remote(client: &roster_scim::Client, planned: &[&Planned]) -> Vec<Resul
     let fetch = |p: &Planned| {
         let remote_id = p.remote_id.as_deref().unwrap_or_default();
         if p.pending.entity == "user" {
-            client.get::<ScimUser>(remote_id).map(Fetched::User)
+            client.get::<ScimUser>(remote_id).map(|u| Fetched::User(Box::new(u)))
         } else {
-            client.get::<ScimGroup>(remote_id).map(Fetched::Group)
+            client.get::<ScimGroup>(remote_id).map(|g| Fetched::Group(Box::new(g)))
         }
     };
     let threads = FETCH_CONCURRENCY.min(client.max_concurrency()).min(planned.len());
