@@ -733,3 +733,44 @@ fn the_reminder_threshold_in_days_changes_who_is_due_and_who_is_reminded() {
     app.js("document.querySelector('#onboarding-reminder').scrollIntoView({ block: 'start' });", vec![]);
     app.screenshot("reminded");
 }
+
+#[test]
+fn users_list_cancel_stops_the_activation_mails_and_leaves_the_rest_queued() {
+    // 20 users, a sink that takes 0.5 s a mail, 4 at a time: about 2.5 s, time to press Cancel.
+    let sink = Sink::start_slow(0.5);
+    let workspace = TempWorkspace::new();
+    let cli = workspace.cli();
+    let csv = workspace.dir().join("people.csv");
+    let mut text = String::from("Username,Email\n");
+    for i in 0..20 {
+        text.push_str(&format!("user{i:02},user{i:02}@example.com\n"));
+    }
+    std::fs::write(&csv, text).expect("write the CSV file");
+    cli.ok(["bulk", "apply", csv.to_str().expect("a UTF-8 path")]);
+    cli.ok(["mail", "setup", "--host", "127.0.0.1", "--port", &sink.port.to_string(), "--security", "none", "--from", "roster@example.com"]);
+    let app = Desktop::launch(test_name!(), workspace.path());
+    crate::wait_for_user_list(&app);
+
+    app.click("#select-all-rows");
+    app.wait_for_text("#bulk-count", "20 selected");
+    choose(&app, "#bulk-action", "send_activation_mail");
+    app.click("#bulk-apply");
+    app.wait_for("#bulk-mail-progress");
+    app.wait_until("Cancel to have focus", |d| d.focused_id().as_deref() == Some("bulk-mail-progress-cancel"));
+    // Once the mails are counted, the first ones are with the server: Cancel stops after them.
+    // (No screenshot here: taking one lasts about as long as the whole sending.)
+    app.wait_for_text("#bulk-mail-progress-count", "of 20 mails");
+    app.click("#bulk-mail-progress-cancel");
+    let title = app.wait_for_text("#bulk-mail-result-title", "(cancelled)");
+    app.wait_for_gone("#bulk-mail-progress");
+    let sent: u64 = app.attr("#send-sent", "data-value").and_then(|v| v.parse().ok()).expect("a count of sent mails");
+    let queued: u64 = app.attr("#send-queued", "data-value").and_then(|v| v.parse().ok()).expect("a count of queued mails");
+    assert!(sent < 20 && sent + queued == 20, "some went, the rest stay queued: {title}");
+    assert!(app.text("#bulk-mail-result").contains("queued and go"), "the result says the rest wait");
+    app.screenshot("cancelled");
+
+    // The outbox holds the rest, queued; nothing more arrives.
+    let outbox = cli.json(["mail", "outbox"]);
+    assert_eq!((outbox["sent"].as_u64(), outbox["queued"].as_u64()), (Some(sent), Some(queued)), "{outbox}");
+    assert_eq!(wait_for_mails(&sink, sent as usize).len() as u64, sent, "nothing more arrives after Cancel");
+}

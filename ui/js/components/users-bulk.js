@@ -201,8 +201,13 @@ export class BulkActions {
 
   /** While mails go: the bar cannot start anything else (Cancel is in the progress panel). */
   #setBusy(busy) {
-    if (busy) this.apply.setAttribute("aria-busy", "true");
-    else this.apply.removeAttribute("aria-busy");
+    if (busy) {
+      this.apply.setAttribute("aria-busy", "true");
+      this.apply.setAttribute("aria-disabled", "true");
+    } else {
+      this.apply.removeAttribute("aria-busy");
+      this.apply.removeAttribute("aria-disabled");
+    }
     this.action.disabled = busy || this.selected.size === 0;
     this.group.disabled = busy || this.selected.size === 0;
     this.clearButton.disabled = busy;
