@@ -387,6 +387,13 @@ fn a_reminder_goes_to_invited_users_and_is_marked_in_the_outbox() {
     let quiet = stdout(&ok(ws.run(&["stats", "onboarding"])));
     assert!(!quiet.contains("--reminder-after-days"), "nobody is due after 7 days: {quiet}");
 
+    // More than ten years is refused by the core, naming the option's field, and nothing is queued.
+    let out = ws.run(&["stats", "onboarding", "--remind-after-days", "4000"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    assert!(stderr(&out).contains("0 to 3650 days"), "{}", stderr(&out));
+    let out = ws.run(&["mail", "send", "activation", "--reminder-after-days", "4000"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+
     // Nobody was mailed 30 days ago: nothing to queue.
     let v = json_of(&ok(ws.run(&["--json", "mail", "send", "activation", "--reminder-after-days", "30"])));
     assert_eq!(v["queued"]["queued"], 0, "{v}");

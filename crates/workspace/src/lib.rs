@@ -50,7 +50,7 @@ pub use sync::{
     SyncResolveInput, SyncResultView,
 };
 pub use sync::results::{PushResultFilter, SyncPushResultsView, SyncPushSummaryView, SyncResultsSavedView, PUSH_RESULTS_CSV_HEADER, RESULTS_PAGE_MAX};
-pub use onboarding::{REMIND_AFTER_DAYS, WAITING_BUCKETS};
+pub use onboarding::{REMIND_AFTER_DAYS, REMIND_AFTER_DAYS_MAX, WAITING_BUCKETS};
 pub use views::{
     ActionView, AttributeInput, AttributeView, AuditListQuery, AuditPageView, AuditView, BulkActionInput, BulkActionView, GroupView,
     OnboardingView, RoleView, SessionView, SettingsView, UserEditInput, UserGroupsView, UserInput, UserListQuery,

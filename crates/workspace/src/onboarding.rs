@@ -1,5 +1,6 @@
 //! Onboarding: who has not set a password yet, and for how long they have waited.
 
+use roster_core::{FieldCode, FieldError};
 use time::Duration;
 
 use crate::views::{OnboardingView, WaitingBucketView};
@@ -13,13 +14,25 @@ pub const WAITING_BUCKETS: [(&str, Option<i64>); 5] =
 /// Days after the last activation mail before an invited user is due a reminder.
 pub const REMIND_AFTER_DAYS: u32 = 7;
 
+/// The longest reminder threshold: ten years (0 makes every invited user due).
+pub const REMIND_AFTER_DAYS_MAX: u32 = 3650;
+
+/// A reminder threshold in days as a duration, or a validation error naming `field`.
+pub(crate) fn remind_after(days: u32, field: &str) -> Result<Duration, Error> {
+    if days > REMIND_AFTER_DAYS_MAX {
+        let message = format!("A reminder is due after 0 to {REMIND_AFTER_DAYS_MAX} days since the last mail, not {days}");
+        return Err(Error::from_fields(FieldError::new(field, FieldCode::InvalidNumber, message).into()));
+    }
+    Ok(Duration::days(i64::from(days)))
+}
+
 impl Workspace {
     /// Onboarding figures; invited users last mailed at least `remind_after_days` (default
     /// [`REMIND_AFTER_DAYS`]) ago are counted as due a reminder.
     pub fn onboarding_stats(&self, remind_after_days: Option<u32>) -> Result<OnboardingView, Error> {
         let now = self.clock.now();
         let remind_after_days = remind_after_days.unwrap_or(REMIND_AFTER_DAYS);
-        let (invited, due) = self.store.reader().invited_counts(&[now - Duration::days(i64::from(remind_after_days))])?;
+        let (invited, due) = self.store.reader().invited_counts(&[now - remind_after(remind_after_days, "remindAfterDays")?])?;
         let thresholds: Vec<_> = WAITING_BUCKETS.iter().filter_map(|(_, d)| d.map(|d| now - Duration::days(d))).collect();
         let c = self.store.reader().onboarding_counts(&thresholds)?;
         // created_since[i] counts those created within bucket i's bound; the differences are the buckets.

@@ -234,7 +234,7 @@ impl Workspace {
         }
         let bulk_selection = kind == MailKind::Activation && (input.all_not_onboarded || input.reminder_after_days.is_some());
         if bulk_selection {
-            let before = input.reminder_after_days.map(|d| now - Duration::days(i64::from(d)));
+            let before = input.reminder_after_days.map(|d| crate::onboarding::remind_after(d, "reminderAfterDays").map(|after| now - after)).transpose()?;
             let mut ids = Vec::new();
             if input.all_not_onboarded {
                 ids.extend(r.users_to_invite(None)?);

@@ -682,18 +682,18 @@ fn the_reminder_threshold_in_days_changes_who_is_due_and_who_is_reminded() {
     let due = app.wait_for_text("#onboarding-reminder-text", "1 invited user is due a reminder");
     assert!(due.contains("waiting over 7 days"), "{due}");
     assert_eq!(app.value("#onboarding-remind-days"), "7", "the default threshold");
-    assert_eq!(app.attr("#onboarding-remind-days", "min").as_deref(), Some("1"));
-    assert_eq!(app.attr("#onboarding-remind-days", "max").as_deref(), Some("365"));
+    assert_eq!(app.attr("#onboarding-remind-days", "min").as_deref(), Some("0"));
 
-    // A threshold out of range: the error summary takes focus and links to the field; the count stays.
-    app.fill("#onboarding-remind-days", "0");
+    // A threshold the core refuses: its message in the error summary, which takes focus and
+    // links to the field; the count stays.
+    app.fill("#onboarding-remind-days", "4000");
     app.press("#onboarding-remind-days", Key::Enter);
-    let summary = app.wait_for_text("#onboarding-reminder-errors", "Enter a number of days from 1 to 365");
+    let summary = app.wait_for_text("#onboarding-reminder-errors", "A reminder is due after 0 to 3650 days since the last mail, not 4000");
     assert!(summary.contains("There is a problem"), "{summary}");
     app.wait_until("the summary to take focus", |d| d.focused_id().as_deref() == Some("onboarding-reminder-errors"));
     assert_eq!(app.attr_all("#onboarding-reminder-errors a[data-target]", "href"), ["#onboarding-remind-days"]);
     assert_eq!(app.attr("#onboarding-remind-days", "aria-invalid").as_deref(), Some("true"));
-    app.wait_for_text("#error-onboarding-remind-days", "Enter a number of days from 1 to 365");
+    app.wait_for_text("#error-onboarding-remind-days", "A reminder is due after 0 to 3650 days since the last mail, not 4000");
     assert_eq!(app.attr("#onboarding-reminder-text", "data-due").as_deref(), Some("1"), "the count is still the last good one");
     app.screenshot("out-of-range");
     app.click(r##"#onboarding-reminder-errors a[href="#onboarding-remind-days"]"##);

@@ -4,7 +4,8 @@
 // invited, to tick and "Send Activation Mail with Password Reset Link". Sending shows a progress
 // bar with Cancel, then what happened: sent, failed, still queued, and who was skipped and why.
 // How many days after their last mail invited users are due a reminder is the admin's to choose
-// (1 to 365, as `--remind-after-days` on the command line), kept while the window is open.
+// (as `--remind-after-days` on the command line; the core says which numbers it takes), kept
+// while the window is open.
 // Started on an empty root element; `data-page-size` sets the list's page size (default 50).
 import { listUsers, mailSendTo, onboardingStats } from "../api.js";
 import { el, replaceChildren } from "../dom.js";
@@ -20,10 +21,6 @@ import { KeysetPager, RowSelection, emptyRow, tableShell } from "./table.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The reminder threshold the window offers, in days (the field's min and max). */
-const REMIND_DAYS_MIN = 1;
-const REMIND_DAYS_MAX = 365;
-
 /** Typing in the threshold counts again after this pause. */
 const REMIND_DAYS_DELAY_MS = 300;
 
@@ -32,18 +29,16 @@ let sessionRemindAfterDays = null;
 
 /**
  * The reminder threshold field's text as days: `{ days }`, or `{ message }` saying what to enter.
- * The command line takes any number of days; the window keeps to one day to a year.
+ * Only reading a number happens here; which numbers are allowed is the core's rule (its error
+ * comes back from the count and is shown the same way).
  * @param {string} text  the field's value
  * @param {boolean} [unreadable]  the browser could not read the field as a number (`validity.badInput`)
  */
 export function parseRemindDays(text, unreadable = false) {
   const value = String(text ?? "").trim();
-  const range = `from ${REMIND_DAYS_MIN} to ${REMIND_DAYS_MAX}`;
-  if (!value && !unreadable) return { message: `Enter the number of days after which invited users are due a reminder, ${range}` };
-  if (unreadable || !/^\d+$/.test(value)) return { message: `Enter the number of days as a whole number ${range}, like 7` };
-  const days = Number(value);
-  if (days < REMIND_DAYS_MIN || days > REMIND_DAYS_MAX) return { message: `Enter a number of days ${range}` };
-  return { days };
+  if (!value && !unreadable) return { message: "Enter the number of days after which invited users are due a reminder" };
+  if (unreadable || !/^\d+$/.test(value)) return { message: "Enter the number of days as a whole number, like 7" };
+  return { days: Number(value) };
 }
 
 /** The actions of the Select Action menu: [value, label as admins know it]. */
@@ -201,10 +196,10 @@ class OnboardingView {
     this.remindDays = createField({
       id: "onboarding-remind-days",
       label: "Remind after (days)",
-      hint: `Invited users whose last activation mail is at least this many days old, ${REMIND_DAYS_MIN} to ${REMIND_DAYS_MAX}`,
+      hint: "Invited users whose last activation mail is at least this many days old (0: every invited user)",
       type: "number",
       attrs: {
-        class: "input input--number", min: String(REMIND_DAYS_MIN), max: String(REMIND_DAYS_MAX), step: "1",
+        class: "input input--number", min: "0", step: "1",
         inputmode: "numeric", autocomplete: "off",
         on: {
           input: () => this.countLater(),
@@ -257,26 +252,37 @@ class OnboardingView {
       if (how === "submitted") this.remindSummary.showFields([{ field: "remindAfterDays", message: parsed.message }], () => control.id);
       return null;
     }
+    if (parsed.days !== this.stats?.remindAfterDays && !(await this.#countReminders(parsed.days, how))) return null;
     this.remindDays.clearError();
     this.remindSummary.clear();
-    sessionRemindAfterDays = parsed.days;
-    if (parsed.days !== this.stats?.remindAfterDays) await this.#countReminders(parsed.days);
     return parsed.days;
   }
 
-  /** The statistics again for `days` (the reminder's count); an answer overtaken by a newer request is dropped. */
-  async #countReminders(days) {
+  /**
+   * The statistics again for `days` (the reminder's count); an answer overtaken by a newer
+   * request is dropped. A threshold the core refuses is shown as the field's problem, as
+   * `#remindDaysChanged` shows its own: not while typing, inline when left, with the summary
+   * when submitted.
+   * @param {number} days
+   * @param {"typing"|"left"|"submitted"} how
+   * @returns {Promise<boolean>} whether the core took `days` (it is then kept for the session)
+   */
+  async #countReminders(days, how) {
     const id = ++this.#reminderRequestId;
     this.reminderText.setAttribute("aria-busy", "true");
     try {
       const stats = await onboardingStats(days);
-      if (id !== this.#reminderRequestId || !this.root.isConnected) return;
+      if (id !== this.#reminderRequestId || !this.root.isConnected) return false;
+      sessionRemindAfterDays = days;
       this.stats = stats;
       this.#renderReminder();
+      return true;
     } catch (error) {
-      if (id !== this.#reminderRequestId) return;
-      this.remindDays.setError(error.message);
-      this.remindSummary.showFields([{ field: "remindAfterDays", message: error.message }], () => this.remindDays.control.id);
+      if (id !== this.#reminderRequestId) return false;
+      const message = error.fields?.[0]?.message ?? error.message;
+      if (how !== "typing") this.remindDays.setError(message);
+      if (how === "submitted") this.remindSummary.showFields([{ field: "remindAfterDays", message }], () => this.remindDays.control.id);
+      return false;
     } finally {
       if (id === this.#reminderRequestId) this.reminderText.setAttribute("aria-busy", "false");
     }
