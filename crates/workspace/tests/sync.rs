@@ -17,15 +17,7 @@ use scim_server::{ScimServer, ServerOptions, TOKEN};
 use serde_json::{json, Value};
 
 fn linked(dir: &tempfile::TempDir, server: &ScimServer) -> Workspace {
-    let mut ws = common::open(dir);
-    ws.remote_add(RemoteInput {
-        name: "idp".into(),
-        url: server.base_url(),
-        token: Some(Secret::new(TOKEN.to_owned())),
-        insecure_skip_tls_verify: false,
-    })
-    .unwrap();
-    ws
+    common::open_linked(dir, server.base_url(), TOKEN)
 }
 
 fn add(ws: &mut Workspace, username: &str, first: &str, last: &str) -> String {
@@ -40,12 +32,6 @@ fn add(ws: &mut Workspace, username: &str, first: &str, last: &str) -> String {
     .id
 }
 
-/// The server's user with this userName (exactly one).
-fn remote_user(server: &ScimServer, username: &str) -> Value {
-    let found: Vec<Value> = server.all("Users").into_iter().filter(|u| u["userName"] == username).collect();
-    assert_eq!(found.len(), 1, "exactly one {username} on the server: {found:?}");
-    found.into_iter().next().unwrap()
-}
 
 fn remote_group(server: &ScimServer, name: &str) -> Value {
     let found: Vec<Value> = server.all("Groups").into_iter().filter(|g| g["displayName"] == name).collect();
@@ -147,7 +133,7 @@ fn push_creates_updates_and_deletes(options: ServerOptions) {
     assert_eq!((pushed.done, pushed.failed, pushed.not_sent), (4, 0, 0), "{pushed:?}");
     assert_eq!(ws.sync_status().unwrap().pending, 0);
 
-    let a = remote_user(&server, "alice");
+    let a = server.one_user("alice");
     assert_eq!(a["externalId"], alice.as_str(), "externalId is Roster's id");
     assert_eq!(a["name"]["familyName"], "Liddell");
     assert_eq!(a["emails"][0]["value"], "alice@example.com");
@@ -157,8 +143,8 @@ fn push_creates_updates_and_deletes(options: ServerOptions) {
     } else {
         assert!(a.get(ROSTER_USER_SCHEMA).is_none(), "without the extension Roster's fields stay local");
     }
-    let b = remote_user(&server, "bob");
-    let c = remote_user(&server, "carol");
+    let b = server.one_user("bob");
+    let c = server.one_user("carol");
     assert_eq!(c["externalId"], carol.as_str());
     let sales = remote_group(&server, "Sales");
     let mut expected = vec![a["id"].as_str().unwrap().to_owned(), b["id"].as_str().unwrap().to_owned()];
@@ -177,10 +163,10 @@ fn push_creates_updates_and_deletes(options: ServerOptions) {
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed), (4, 0), "{pushed:?}");
 
-    let a = remote_user(&server, "alice");
+    let a = server.one_user("alice");
     assert_eq!(a["name"]["familyName"], "Smith");
     assert_eq!(a["name"]["givenName"], "Alice");
-    assert_eq!(remote_user(&server, "bob")["active"], false);
+    assert_eq!(server.one_user("bob")["active"], false);
     let (status, _) = server.raw("GET", &format!("/Users/{}", c["id"].as_str().unwrap()), None);
     assert_eq!(status, 404, "carol is deleted on the server");
     assert_eq!(member_ids(&remote_group(&server, "Sales")), [a["id"].as_str().unwrap().to_owned()]);
@@ -209,7 +195,7 @@ fn a_change_made_on_the_server_while_one_waits_here_is_a_conflict() {
     let mut ws = linked(&dir, &server);
     add(&mut ws, "alice", "Alice", "Liddell");
     ws.sync_push(&Silent).unwrap();
-    let id = remote_user(&server, "alice")["id"].as_str().unwrap().to_owned();
+    let id = server.one_user("alice")["id"].as_str().unwrap().to_owned();
     let patch = |field: &str, value: &str| {
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
             "Operations": [{"op": "replace", "path": field, "value": value}]});
@@ -245,7 +231,7 @@ fn a_change_made_on_the_server_while_one_waits_here_is_a_conflict() {
     assert_eq!(plan.operations[0].fields, ["familyName"], "{plan:?}");
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "{pushed:?}");
-    let a = remote_user(&server, "alice");
+    let a = server.one_user("alice");
     assert_eq!((a["name"]["givenName"].as_str(), a["name"]["familyName"].as_str()), (Some("Ally"), Some("Mine")));
     assert_eq!(ws.sync_status().unwrap().pending, 0);
 }
@@ -257,7 +243,7 @@ fn a_push_over_a_changed_remote_version_is_a_conflict() {
     let mut ws = linked(&dir, &server);
     add(&mut ws, "alice", "Alice", "Liddell");
     ws.sync_push(&Silent).unwrap();
-    let id = remote_user(&server, "alice")["id"].as_str().unwrap().to_owned();
+    let id = server.one_user("alice")["id"].as_str().unwrap().to_owned();
     ws.edit_user("alice", UserEditInput { first_name: Some("Alicia".into()), ..UserEditInput::default() }).unwrap();
     let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "path": "name.givenName", "value": "Ally"}]});
@@ -265,12 +251,12 @@ fn a_push_over_a_changed_remote_version_is_a_conflict() {
     assert!(status == 200 || status == 204);
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!(pushed.conflicts, 1, "If-Match with the old version is refused (412): {pushed:?}");
-    assert_eq!(remote_user(&server, "alice")["name"]["givenName"], "Ally", "the server's change is not overwritten");
+    assert_eq!(server.one_user("alice")["name"]["givenName"], "Ally", "the server's change is not overwritten");
     let conflict = ws.sync_conflicts().unwrap().remove(0);
     assert!(conflict.fields.iter().any(|f| f.field == "givenName"));
     ws.sync_resolve(conflict.id, "mine").unwrap();
     assert_eq!(ws.sync_push(&Silent).unwrap().done, 1);
-    assert_eq!(remote_user(&server, "alice")["name"]["givenName"], "Alicia");
+    assert_eq!(server.one_user("alice")["name"]["givenName"], "Alicia");
 }
 
 #[test]
@@ -341,7 +327,7 @@ fn different_fields_changed_on_each_side_merge_without_a_conflict() {
     let mut ws = linked(&dir, &server);
     add(&mut ws, "alice", "Alice", "Liddell");
     ws.sync_push(&Silent).unwrap();
-    let id = remote_user(&server, "alice")["id"].as_str().unwrap().to_owned();
+    let id = server.one_user("alice")["id"].as_str().unwrap().to_owned();
 
     edit_names(&mut ws, "alice", Some("Alicia"), None);
     patch_remote(&server, &format!("/Users/{id}"), json!([
@@ -359,7 +345,7 @@ fn different_fields_changed_on_each_side_merge_without_a_conflict() {
 
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "the ETag of theirs is the base's: {pushed:?}");
-    let a = remote_user(&server, "alice");
+    let a = server.one_user("alice");
     assert_eq!((a["name"]["givenName"].as_str(), a["name"]["familyName"].as_str(), a["active"].as_bool()), (Some("Alicia"), Some("Smith"), Some(false)));
     let status = ws.sync_status().unwrap();
     assert_eq!((status.pending, status.conflicts), (0, 0));
@@ -374,7 +360,7 @@ fn a_conflict_is_resolved_per_field() {
     let mut ws = linked(&dir, &server);
     add(&mut ws, "alice", "Alice", "Liddell");
     ws.sync_push(&Silent).unwrap();
-    let id = remote_user(&server, "alice")["id"].as_str().unwrap().to_owned();
+    let id = server.one_user("alice")["id"].as_str().unwrap().to_owned();
 
     edit_names(&mut ws, "alice", Some("Alicia"), Some("Mine"));
     patch_remote(&server, &format!("/Users/{id}"), json!([
@@ -416,7 +402,7 @@ fn a_conflict_is_resolved_per_field() {
 
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "{pushed:?}");
-    let a = remote_user(&server, "alice");
+    let a = server.one_user("alice");
     assert_eq!((a["name"]["givenName"].as_str(), a["name"]["familyName"].as_str(), a["active"].as_bool()), (Some("Alicia"), Some("Theirs"), Some(false)));
     assert_eq!(ws.sync_status().unwrap().pending, 0);
 }
@@ -430,7 +416,7 @@ fn a_user_deleted_on_the_server_while_a_change_waits_is_a_conflict() {
     add(&mut ws, "bob", "Bob", "Builder");
     ws.sync_push(&Silent).unwrap();
     for name in ["alice", "bob"] {
-        let id = remote_user(&server, name)["id"].as_str().unwrap().to_owned();
+        let id = server.one_user(name)["id"].as_str().unwrap().to_owned();
         let (status, answer) = server.raw("DELETE", &format!("/Users/{id}"), None);
         assert_eq!(status, 204, "DELETE: {answer}");
         edit_names(&mut ws, name, None, Some("Changed"));
@@ -459,7 +445,7 @@ fn a_user_deleted_on_the_server_while_a_change_waits_is_a_conflict() {
 
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "{pushed:?}");
-    assert_eq!(remote_user(&server, "bob")["name"]["familyName"], "Changed");
+    assert_eq!(server.one_user("bob")["name"]["familyName"], "Changed");
     assert_eq!(server.all("Users").len(), 1, "alice stays deleted");
     let status = ws.sync_status().unwrap();
     assert_eq!((status.pending, status.conflicts), (0, 0));
@@ -476,7 +462,7 @@ fn members_added_on_each_side_merge_as_a_set() {
     ws.add_group("Sales", "").unwrap();
     ws.change_group_members("Sales", &["alice".into(), "dan".into()], &[]).unwrap();
     ws.sync_push(&Silent).unwrap();
-    let remote_id = |name: &str| remote_user(&server, name)["id"].as_str().unwrap().to_owned();
+    let remote_id = |name: &str| server.one_user(name)["id"].as_str().unwrap().to_owned();
     let group_id = remote_group(&server, "Sales")["id"].as_str().unwrap().to_owned();
 
     // Here bob joins and dan leaves; there carol joins.
@@ -506,7 +492,7 @@ fn a_patch_answered_404_is_resolved_like_a_deletion_seen_at_pull() {
     add(&mut ws, "bob", "Bob", "Builder");
     ws.sync_push(&Silent).unwrap();
     for name in ["alice", "bob"] {
-        let id = remote_user(&server, name)["id"].as_str().unwrap().to_owned();
+        let id = server.one_user(name)["id"].as_str().unwrap().to_owned();
         assert_eq!(server.raw("DELETE", &format!("/Users/{id}"), None).0, 204);
         edit_names(&mut ws, name, Some("Edited"), None);
     }
@@ -521,7 +507,7 @@ fn a_patch_answered_404_is_resolved_like_a_deletion_seen_at_pull() {
     ws.sync_resolve_fields(of("bob"), &SyncResolveInput { keep: None, fields: [("givenName".into(), "mine".into())].into() }).unwrap();
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (1, 0, 0), "{pushed:?}");
-    assert_eq!(remote_user(&server, "bob")["name"]["givenName"], "Edited");
+    assert_eq!(server.one_user("bob")["name"]["givenName"], "Edited");
     assert_eq!(server.all("Users").len(), 1, "alice stays deleted");
     let status = ws.sync_status().unwrap();
     assert_eq!((status.pending, status.conflicts), (0, 0));
@@ -553,7 +539,7 @@ fn changes_with_an_open_conflict_are_held_until_it_is_resolved() {
 
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed, pushed.conflicts, pushed.held), (1, 0, 0, 2), "only carol goes: {pushed:?}");
-    assert_eq!(remote_user(&server, "bob")["name"]["givenName"], "Bob", "the server's bob is untouched");
+    assert_eq!(server.one_user("bob")["name"]["givenName"], "Bob", "the server's bob is untouched");
     assert!(server.all("Groups").is_empty(), "Team waits for bob");
     assert_eq!(ws.sync_status().unwrap().pending, 2);
 
@@ -561,7 +547,7 @@ fn changes_with_an_open_conflict_are_held_until_it_is_resolved() {
     ws.sync_resolve(conflict.id, "mine").unwrap();
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed, pushed.conflicts, pushed.held), (2, 0, 0, 0), "{pushed:?}");
-    let bob = remote_user(&server, "bob");
+    let bob = server.one_user("bob");
     assert_eq!((bob["name"]["givenName"].as_str(), bob["name"]["familyName"].as_str()), (Some("Robert"), Some("Local")), "mine kept: {bob}");
     assert_eq!(member_ids(&remote_group(&server, "Team")), [bob["id"].as_str().unwrap().to_owned()]);
     assert_eq!(ws.sync_status().unwrap().pending, 0);

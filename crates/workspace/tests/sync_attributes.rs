@@ -19,28 +19,17 @@ mod scim_server;
 
 use std::time::{Duration, Instant};
 
-use roster_core::Secret;
 use roster_scim::{ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA, USER_SCHEMA};
-use roster_workspace::{AttributeInput, RemoteInput, Silent, UserEditInput, UserInput, Workspace};
+use roster_workspace::{AttributeInput, Silent, UserEditInput, UserInput, Workspace};
 use scim_server::proxy::{Fault, FaultProxy, Plan};
 use scim_server::{ScimServer, ServerOptions, TOKEN};
 use serde_json::{json, Value};
 
-fn linked_to(dir: &tempfile::TempDir, url: String) -> Workspace {
-    let mut ws = common::open(dir);
-    ws.remote_add(RemoteInput { name: "idp".into(), url, token: Some(Secret::new(TOKEN.to_owned())), insecure_skip_tls_verify: false }).unwrap();
-    ws
-}
 
-fn remote_user(server: &ScimServer, username: &str) -> Value {
-    let found: Vec<Value> = server.all("Users").into_iter().filter(|u| u["userName"] == username).collect();
-    assert_eq!(found.len(), 1, "exactly one {username} on the server: {found:?}");
-    found.into_iter().next().unwrap()
-}
 
 /// The Roster custom attributes of a server user, as `name=value`, sorted.
 fn remote_custom(server: &ScimServer, username: &str) -> Vec<String> {
-    let u = remote_user(server, username);
+    let u = server.one_user(username);
     let mut all: Vec<String> = u[ROSTER_USER_SCHEMA]["customAttributes"]
         .as_array()
         .cloned()
@@ -80,7 +69,7 @@ fn custom_attributes_not_defined_here_stay_on_the_server_and_are_named_once() {
     seed(&server, "cara", json!([{"name": "badgeColour", "value": "green"}, {"name": "ShoeSize", "value": "42"}]), Some("4200"));
     seed(&server, "dan", json!([{"name": "BADGECOLOUR", "value": "blue"}, {"name": "shoesize", "value": "44"}]), None);
     let dir = tempfile::tempdir().unwrap();
-    let mut ws = linked_to(&dir, server.base_url());
+    let mut ws = common::open_linked(&dir, server.base_url(), TOKEN);
     ws.define_attribute("shoeSize", "number", false).unwrap();
 
     let pulled = ws.sync_pull(&Silent).unwrap();
@@ -112,7 +101,7 @@ fn custom_attributes_not_defined_here_stay_on_the_server_and_are_named_once() {
     assert_eq!(fields, [("cara", vec!["givenName".to_owned()]), ("dan", vec!["customAttributes".to_owned()])], "{plan:?}");
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (2, 0, 0), "{pushed:?}");
-    let cara = remote_user(&server, "cara");
+    let cara = server.one_user("cara");
     assert_eq!(cara["name"]["givenName"], "Carla");
     assert_eq!(remote_custom(&server, "cara"), ["ShoeSize=42", "badgeColour=green"], "the server keeps what Roster cannot hold: {cara}");
     assert_eq!(cara[ENTERPRISE_USER_SCHEMA]["costCenter"], "4200", "{cara}");
@@ -160,7 +149,7 @@ fn a_push_refused_412_many_times_reads_each_back_and_settles_it() {
     // Each single GET of a user answered 40 ms late: one at a time they would take 12 s.
     let proxy = FaultProxy::start(server.port, Plan::script_for("GET", "/v2/Users/", &[Fault::Delay(Duration::from_millis(40)); MANY]));
     let dir = tempfile::tempdir().unwrap();
-    let mut ws = linked_to(&dir, proxy.base_url());
+    let mut ws = common::open_linked(&dir, proxy.base_url(), TOKEN);
     for n in 0..MANY {
         ws.add_user(UserInput {
             username: many(n),

@@ -238,11 +238,6 @@ fn check_server(
     }
 }
 
-fn linked_to(dir: &tempfile::TempDir, url: String) -> Workspace {
-    let mut ws = common::open(dir);
-    ws.remote_add(RemoteInput { name: "idp".into(), url, token: Some(Secret::new(TOKEN.to_owned())), insecure_skip_tls_verify: false }).unwrap();
-    ws
-}
 
 fn add(ws: &mut Workspace, name: &str, first: &str) -> String {
     ws.add_user(UserInput {
@@ -266,7 +261,7 @@ fn on_server(server: &ScimServer, endpoint: &str, key: &str, value: &str) -> Vec
 fn resources_an_earlier_push_made_are_taken_not_made_twice() {
     let server = ScimServer::start(ServerOptions::with_extension());
     let dir = tempfile::tempdir().unwrap();
-    let mut ws = linked_to(&dir, server.base_url());
+    let mut ws = common::open_linked(&dir, server.base_url(), TOKEN);
     let same = add(&mut ws, "same", "Same");
     let older = add(&mut ws, "older", "Newer");
     let other = add(&mut ws, "taken", "Mine");
@@ -329,7 +324,7 @@ fn a_patch_applied_before_its_answer_was_lost_is_done() {
     let server = ScimServer::start(ServerOptions::with_extension());
     let proxy = FaultProxy::start(server.port, Plan::script_for("POST", "/v2/Bulk", &[Fault::Pass, Fault::LoseAnswer]));
     let dir = tempfile::tempdir().unwrap();
-    let mut ws = linked_to(&dir, proxy.base_url());
+    let mut ws = common::open_linked(&dir, proxy.base_url(), TOKEN);
     add(&mut ws, "ada", "Ada");
     assert_eq!(ws.sync_push(&Silent).unwrap().done, 1);
     ws.edit_user("ada", UserEditInput { first_name: Some("Adele".into()), ..UserEditInput::default() }).unwrap();
@@ -352,7 +347,7 @@ fn a_patch_applied_before_its_answer_was_lost_is_done() {
 fn a_patch_of_a_user_deleted_on_the_server_is_a_conflict() {
     let server = ScimServer::start(ServerOptions::with_extension());
     let dir = tempfile::tempdir().unwrap();
-    let mut ws = linked_to(&dir, server.base_url());
+    let mut ws = common::open_linked(&dir, server.base_url(), TOKEN);
     add(&mut ws, "gone", "Gone");
     add(&mut ws, "both", "Both");
     assert_eq!(ws.sync_push(&Silent).unwrap().done, 2);

@@ -11,32 +11,18 @@ mod common;
 #[path = "../../scim/tests/common/mod.rs"]
 mod scim_server;
 
-use roster_core::Secret;
 use roster_scim::{ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA, USER_SCHEMA};
-use roster_workspace::{AttributeInput, RemoteInput, Silent, UserEditInput, UserInput, Workspace};
+use roster_workspace::{AttributeInput, Silent, UserEditInput, UserInput, Workspace};
 use scim_server::{ScimServer, ServerOptions, TOKEN};
 use serde_json::{json, Value};
 
 fn linked(dir: &tempfile::TempDir, server: &ScimServer) -> Workspace {
-    let mut ws = common::open(dir);
-    ws.remote_add(RemoteInput {
-        name: "idp".into(),
-        url: server.base_url(),
-        token: Some(Secret::new(TOKEN.to_owned())),
-        insecure_skip_tls_verify: false,
-    })
-    .unwrap();
-    ws
+    common::open_linked(dir, server.base_url(), TOKEN)
 }
 
-fn remote_user(server: &ScimServer, username: &str) -> Value {
-    let found: Vec<Value> = server.all("Users").into_iter().filter(|u| u["userName"] == username).collect();
-    assert_eq!(found.len(), 1, "exactly one {username} on the server: {found:?}");
-    found.into_iter().next().unwrap()
-}
 
 fn remote_session_ids(server: &ScimServer, username: &str) -> Vec<String> {
-    let u = remote_user(server, username);
+    let u = server.one_user(username);
     let mut ids: Vec<String> = u[ROSTER_USER_SCHEMA]["sessions"]
         .as_array()
         .cloned()
@@ -98,11 +84,11 @@ fn sessions_made_on_the_server_are_pulled_and_revoking_them_here_is_pushed() {
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed), (1, 0), "{pushed:?}");
     assert_eq!(remote_session_ids(&server, "ada"), ["s1", "s3"], "the server kept the others");
-    let kept = remote_user(&server, "ada")[ROSTER_USER_SCHEMA]["sessions"][0].clone();
+    let kept = server.one_user("ada")[ROSTER_USER_SCHEMA]["sessions"][0].clone();
     assert_eq!(kept["device"], "Laptop", "the sessions left keep their details");
 
     // A new sign-in on the server arrives with the next pull; nothing waits to be pushed.
-    let id = remote_user(&server, "ada")["id"].as_str().unwrap().to_owned();
+    let id = server.one_user("ada")["id"].as_str().unwrap().to_owned();
     let add = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "add", "path": format!("{ROSTER_USER_SCHEMA}:sessions"), "value": [{"id": "s4", "device": "Desktop"}]}]});
     let (status, answer) = server.raw("PATCH", &format!("/Users/{id}"), Some(&add));
@@ -131,8 +117,8 @@ fn sessions_made_on_the_server_are_pulled_and_revoking_them_here_is_pushed() {
     ws.revoke_sessions("ada", None).unwrap();
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed), (1, 0), "{pushed:?}");
-    assert!(remote_session_ids(&server, "ada").is_empty(), "{}", remote_user(&server, "ada"));
-    assert_eq!(remote_user(&server, "ada")["name"]["givenName"], "Ada", "only the sessions went");
+    assert!(remote_session_ids(&server, "ada").is_empty(), "{}", server.one_user("ada"));
+    assert_eq!(server.one_user("ada")["name"]["givenName"], "Ada", "only the sessions went");
 
     let again = ws.sync_pull(&Silent).unwrap();
     assert_eq!((again.users.unchanged, again.users.updated), (1, 0), "{again:?}");
@@ -146,7 +132,7 @@ fn without_the_roster_extension_sessions_stay_local() {
     let mut ws = linked(&dir, &server);
     ws.add_user(UserInput { username: "bea".into(), email: "bea@example.com".into(), first_name: "Bea".into(), ..UserInput::default() }).unwrap();
     ws.sync_push(&Silent).unwrap();
-    assert!(remote_user(&server, "bea").get(ROSTER_USER_SCHEMA).is_none());
+    assert!(server.one_user("bea").get(ROSTER_USER_SCHEMA).is_none());
     let pulled = ws.sync_pull(&Silent).unwrap();
     assert!(pulled.local_only_fields.iter().any(|f| f == "sessions"), "{:?}", pulled.local_only_fields);
     assert_eq!(pulled.users.unchanged, 1, "{pulled:?}");
@@ -198,7 +184,7 @@ fn a_department_attribute_travels_in_the_enterprise_extension() {
     .unwrap();
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed), (1, 0), "{pushed:?}");
-    let cy = remote_user(&server, "cy");
+    let cy = server.one_user("cy");
     assert_eq!(cy[ENTERPRISE_USER_SCHEMA]["department"], "Sales", "{cy}");
     assert_eq!(cy[ENTERPRISE_USER_SCHEMA]["manager"]["value"], "boss-1", "Manager (any case) is manager.value: {cy}");
     assert!(cy["schemas"].as_array().unwrap().contains(&json!(ENTERPRISE_USER_SCHEMA)));
@@ -217,7 +203,7 @@ fn a_department_attribute_travels_in_the_enterprise_extension() {
     assert_eq!(plan.operations[0].fields, ["customAttributes"], "{plan:?}");
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!((pushed.done, pushed.failed), (1, 0), "{pushed:?}");
-    let cy_now = remote_user(&server, "cy");
+    let cy_now = server.one_user("cy");
     assert_eq!(cy_now[ENTERPRISE_USER_SCHEMA]["department"], "Research");
     assert_eq!(cy_now[ENTERPRISE_USER_SCHEMA]["manager"]["value"], "boss-2");
 

@@ -251,6 +251,14 @@ impl ScimServer {
         }
     }
 
+    /// The one user the server holds with this userName (fails the test unless exactly one).
+    #[allow(dead_code)] // not every test binary that includes the harness asks
+    pub fn one_user(&self, user_name: &str) -> Value {
+        let found: Vec<Value> = self.all("Users").into_iter().filter(|u| u["userName"] == user_name).collect();
+        assert_eq!(found.len(), 1, "exactly one {user_name} on the server: {found:?}");
+        found.into_iter().next().unwrap()
+    }
+
     /// Stops the server (SIGINT, as Ctrl-C) and returns what it wrote with
     /// `--dump-resources`: every resource it held, as it stored them.
     pub fn stop_and_dump(mut self) -> Vec<Value> {

@@ -1,8 +1,8 @@
 //! Shared set-up of the use-case tests: a workspace file of its own, a fixed clock, a seeded rng.
 
 use rand::SeedableRng;
-use roster_core::Timestamp;
-use roster_workspace::{Clock, Workspace};
+use roster_core::{Secret, Timestamp};
+use roster_workspace::{Clock, RemoteInput, Workspace};
 
 pub struct FixedClock(Timestamp);
 impl Clock for FixedClock {
@@ -21,4 +21,13 @@ pub fn open(dir: &tempfile::TempDir) -> Workspace {
         "tester".into(),
     )
     .unwrap()
+}
+
+/// A workspace (as `open`) linked to the SCIM server at `url` as `idp`, its bearer `token` in the
+/// OS keyring.
+#[allow(dead_code)] // only the sync tests link
+pub fn open_linked(dir: &tempfile::TempDir, url: String, token: &str) -> Workspace {
+    let mut ws = open(dir);
+    ws.remote_add(RemoteInput { name: "idp".into(), url, token: Some(Secret::new(token.to_owned())), insecure_skip_tls_verify: false }).unwrap();
+    ws
 }
