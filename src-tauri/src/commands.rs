@@ -378,7 +378,9 @@ pub fn bulk_apply(
     let plan = bulk.plan()?;
     let progress = bulk.progress(on_progress);
     let options = BulkApplyOptions { skip_invalid, confirmed_deletes };
-    let result = desktop.with(|ws| ws.bulk_apply(&plan, &options, &progress))?;
+    // Passwords are hashed without holding the workspace, so other screens work meanwhile.
+    let hashes = desktop.with(|ws| ws.bulk_passwords(&plan, &options))?.hash(&plan, &progress)?;
+    let result = desktop.with(|ws| ws.bulk_apply_hashed(&plan, &options, hashes, &progress))?;
     bulk.applied(&plan, &result)?;
     Ok(result)
 }

@@ -1,7 +1,7 @@
 //! IPC tests: the real command handlers, the real config and capabilities, a mock runtime
 //! (no window, no WebKit), and a real workspace file.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use roster_desktop::{build, Desktop};
@@ -542,6 +542,50 @@ fn bulk_cancel_stops_planning_and_keeps_the_open_plan() {
     assert_eq!(err["code"], "cancelled", "{err}");
     let page = app.invoke("bulk_rows", json!({ "outcome": null, "offset": 0, "limit": 1 })).unwrap();
     assert_eq!(page["total"], 5, "a cancelled plan does not replace the open one");
+}
+
+#[test]
+fn the_workspace_serves_other_commands_while_an_apply_hashes_passwords() {
+    // The apply is held at its "hashing passwords" message until the test lets it go: a command
+    // that needed the workspace meanwhile would wait for the apply (and the test says so).
+    let (reached_tx, reached) = mpsc::channel::<()>();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let gate = Mutex::new(Some((reached_tx, release_rx)));
+    let builder = mock_builder().channel_interceptor(move |_, _, _, body: &InvokeResponseBody| {
+        if let InvokeResponseBody::Json(text) = body {
+            if serde_json::from_str::<Value>(text).unwrap()["phase"] == "hashing passwords" {
+                if let Some((reached, release)) = gate.lock().unwrap().take() {
+                    reached.send(()).unwrap();
+                    let _ = release.recv();
+                }
+            }
+        }
+        true
+    });
+    let app = app_on(builder);
+    let files = tempfile::tempdir().unwrap();
+    let mut csv = String::from("Action,Username,Email,Password\n");
+    for i in 0..20 {
+        csv.push_str(&format!("add,starter{i},starter{i}@example.com,Correct-Horse-{i:03}!\n"));
+    }
+    let path = write(files.path(), "with-passwords.csv", &csv);
+    app.invoke("bulk_open", json!({ "path": path, "onProgress": channel(1) })).unwrap();
+
+    let result = std::thread::scope(|scope| {
+        let window = &app.window;
+        let applying = scope.spawn(move || invoke_on(window, "bulk_apply", json!({ "skipInvalid": false, "confirmedDeletes": null, "onProgress": channel(2) })));
+        reached.recv_timeout(Duration::from_secs(60)).expect("the apply reached its hashing");
+        let (listed_tx, listed) = mpsc::channel();
+        scope.spawn(move || listed_tx.send(invoke_on(window, "list_users", json!({ "query": {} }))).unwrap());
+        let page = listed.recv_timeout(Duration::from_secs(20));
+        release.send(()).unwrap();
+        let page = page.expect("list_users answered while the apply hashed passwords, not after it").unwrap();
+        assert_eq!(page["users"], json!([]), "nothing applied yet: {page}");
+        applying.join().unwrap()
+    });
+    assert_eq!(result.unwrap()["created"], 20);
+    let applied = app.invoke("get_user", json!({ "username": "starter19" })).unwrap();
+    assert_eq!(applied["email"], "starter19@example.com", "{applied}");
 }
 
 #[test]

@@ -32,7 +32,7 @@ use roster_store::Store;
 
 pub use actions::{BulkAction, CONFIRM_DELETE_OVER};
 pub use bulk::{
-    csv_line, BulkAlertView, BulkApplyOptions, BulkBatchView, BulkChangeView, BulkNoticeView, BulkPageView, BulkPlan, BulkPlanSummaryView,
+    csv_line, BulkAlertView, BulkApplyOptions, BulkBatchView, BulkHashes, BulkPasswords, BulkChangeView, BulkNoticeView, BulkPageView, BulkPlan, BulkPlanSummaryView,
     BulkPlanView, BulkPositionView, BulkProblemView, BulkResultView, BulkRowView, BulkSavedView, BulkSummaryView, BulkUndoView,
     CONFIRM_BULK_DELETES_OVER, CONFIRM_DELETE_PERCENT, TEMPLATE_FILE_NAME,
 };

@@ -214,6 +214,36 @@ fn a_plan_is_refused_once_the_workspace_changed() {
 }
 
 #[test]
+fn passwords_hashed_apart_apply_unless_the_workspace_changed_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = seeded(&dir);
+    let file = "Action,Username,Email,Password\nadd,dave,dave@example.com,Correct-Horse-1!\n";
+    let options = BulkApplyOptions::default();
+
+    // The desktop's way: salts under the workspace, hashing without it, then the apply.
+    let p = plan(&ws, file);
+    let hashes = ws.bulk_passwords(&p, &options).unwrap().hash(&p, &Silent).unwrap();
+    ws.bulk_apply_hashed(&p, &options, hashes, &Silent).unwrap();
+    assert!(verifies(&dir, "dave", "Correct-Horse-1!"));
+
+    // A change made while the passwords were being hashed: stale, nothing applied.
+    let p = plan(&ws, &file.replace("dave", "erin"));
+    let hashes = ws.bulk_passwords(&p, &options).unwrap().hash(&p, &Silent).unwrap();
+    ws.edit_user("bob", UserEditInput { first_name: Some("Robert".into()), ..UserEditInput::default() }).unwrap();
+    assert_eq!(ws.bulk_apply_hashed(&p, &options, hashes, &Silent).unwrap_err().code, ErrorCode::Stale);
+    assert!(ws.get_user("erin").is_err());
+
+    // Hashes made for one plan are not taken for another.
+    // (Two plans of one workspace state: the rows of one are not the other's.)
+    let p = plan(&ws, &file.replace("dave", "erin"));
+    let other = plan(&ws, &file.replace("dave", "finn").replace("Horse-1", "Horse-2"));
+    let hashes = ws.bulk_passwords(&p, &options).unwrap().hash(&p, &Silent).unwrap();
+    assert_eq!(ws.bulk_apply_hashed(&other, &options, hashes, &Silent).unwrap_err().code, ErrorCode::Usage);
+    assert_eq!(ws.bulk_passwords(&p, &options).unwrap().hash(&other, &Silent).unwrap_err().code, ErrorCode::Usage);
+    assert!(ws.get_user("finn").is_err());
+}
+
+#[test]
 fn many_deletes_need_the_number_confirmed() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = seeded(&dir);

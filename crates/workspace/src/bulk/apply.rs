@@ -49,15 +49,85 @@ pub struct BulkResultView {
     pub alert: BulkAlertView,
 }
 
+/// The passwords a plan sets, each with a salt the workspace drew: hashing them (argon2id,
+/// most of a big apply's time) needs nothing of the workspace, so a caller that shares the
+/// workspace (the desktop) hashes without holding it. From [`Workspace::bulk_passwords`].
+pub struct BulkPasswords {
+    salts: Vec<(u32, Salt)>,
+    /// The plan's id.
+    plan: u64,
+}
+
+/// A plan's passwords hashed, for [`Workspace::bulk_apply_hashed`] of that plan only.
+pub struct BulkHashes {
+    hashes: HashMap<u32, PasswordHash>,
+    plan: u64,
+}
+
+/// How many, for which plan; never the salts or hashes.
+impl std::fmt::Debug for BulkPasswords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkPasswords").field("plan", &self.plan).field("passwords", &self.salts.len()).finish()
+    }
+}
+
+impl std::fmt::Debug for BulkHashes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BulkHashes").field("plan", &self.plan).field("passwords", &self.hashes.len()).finish()
+    }
+}
+
+impl BulkPasswords {
+    /// Hashes the passwords on every core, with progress ("hashing passwords"); cancelled
+    /// through `progress`.
+    pub fn hash(self, plan: &BulkPlan, progress: &dyn Progress) -> Result<BulkHashes, Error> {
+        if self.plan != plan.id {
+            return Err(other_plan());
+        }
+        Ok(BulkHashes { hashes: hash_passwords(plan, self.salts, progress)?, plan: self.plan })
+    }
+}
+
 impl Workspace {
     /// Applies `plan`: all its changes in one transaction, or none. Refused when the file or
     /// a row has an error (unless `skip_invalid`), when deletions need a confirmation that
     /// was not given, and when the workspace changed since the plan was made (`stale`: plan
     /// again, so nothing is applied that was not reviewed). Passwords are hashed first, on
     /// every core. Cancelling (through `progress`) before the commit changes nothing.
+    ///
+    /// The same as [`Workspace::bulk_passwords`], [`BulkPasswords::hash`], then
+    /// [`Workspace::bulk_apply_hashed`], which a caller sharing the workspace calls apart.
     pub fn bulk_apply(&mut self, plan: &BulkPlan, options: &BulkApplyOptions, progress: &dyn Progress) -> Result<BulkResultView, Error> {
+        let hashes = self.bulk_passwords(plan, options)?.hash(plan, progress)?;
+        self.bulk_apply_hashed(plan, options, hashes, progress)
+    }
+
+    /// Checks that `plan` can be applied (as `bulk_apply` does) and salts the passwords it
+    /// sets, drawn in file order from the workspace's random source.
+    pub fn bulk_passwords(&mut self, plan: &BulkPlan, options: &BulkApplyOptions) -> Result<BulkPasswords, Error> {
         self.check_plan_is_mine(plan)?;
         check_applicable(plan, options)?;
+        if self.store.reader().stamp()? != plan.stamp {
+            return Err(stale());
+        }
+        let changing = plan.indexes(&[Outcome::Create, Outcome::Update, Outcome::Delete]);
+        Ok(BulkPasswords { salts: self.password_salts(plan, &changing), plan: plan.id })
+    }
+
+    /// Applies `plan` with its passwords hashed (see [`Workspace::bulk_apply`]). The workspace
+    /// may have changed while they were hashed: that is `stale`, as for any apply.
+    pub fn bulk_apply_hashed(
+        &mut self,
+        plan: &BulkPlan,
+        options: &BulkApplyOptions,
+        hashed: BulkHashes,
+        progress: &dyn Progress,
+    ) -> Result<BulkResultView, Error> {
+        self.check_plan_is_mine(plan)?;
+        check_applicable(plan, options)?;
+        if hashed.plan != plan.id {
+            return Err(other_plan());
+        }
         if self.store.reader().stamp()? != plan.stamp {
             return Err(stale());
         }
@@ -77,10 +147,9 @@ impl Workspace {
             return Ok(result);
         }
 
-        // Passwords first, outside the transaction: argon2id on every core.
-        let salts = self.password_salts(plan, &changing);
-        let sets_passwords = !salts.is_empty();
-        let hashes = hash_passwords(plan, salts, progress)?;
+        // Passwords were hashed first, outside the transaction (and the workspace).
+        let hashes = hashed.hashes;
+        let sets_passwords = !hashes.is_empty();
         // A linked workspace keeps the file's passwords, sealed, for the next push.
         let sealer = if sets_passwords { self.password_sealer()? } else { None };
 
@@ -164,6 +233,10 @@ impl Workspace {
             .map(|&i| (i, Salt(self.random_bytes::<16>())))
             .collect::<Vec<_>>()
     }
+}
+
+fn other_plan() -> Error {
+    Error::new(ErrorCode::Usage, "These passwords were salted for another plan: apply the plan again")
 }
 
 fn check_applicable(plan: &BulkPlan, options: &BulkApplyOptions) -> Result<(), Error> {

@@ -17,6 +17,7 @@ mod undo;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use roster_core::bulk::{self, CheckedRow, Column, FileOnce, Mapped};
@@ -24,7 +25,7 @@ use roster_core::{AttributeDefinition, AttributeType, Phone, Settings};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use apply::{BulkAlertView, BulkApplyOptions, BulkResultView};
+pub use apply::{BulkAlertView, BulkApplyOptions, BulkHashes, BulkPasswords, BulkResultView};
 pub use undo::{BulkBatchView, BulkUndoView};
 
 use crate::progress::Progress;
@@ -182,6 +183,8 @@ pub const CONFIRM_DELETE_PERCENT: u64 = 5;
 /// rendered a page at a time ([`Workspace::bulk_plan_rows`]). Applying it
 /// ([`Workspace::bulk_apply`]) is refused if the workspace changed since it was made.
 pub struct BulkPlan {
+    /// Unique in this process: what a plan's hashed passwords ([`BulkHashes`]) belong to.
+    id: u64,
     file_name: String,
     workspace: PathBuf,
     /// None when the file cannot be used (then `file_problems` says why).
@@ -335,7 +338,9 @@ impl Workspace {
         progress.phase("reading");
         let mapped = bulk::map(&bytes, &defs);
         drop(bytes);
+        static PLANS: AtomicU64 = AtomicU64::new(0);
         let mut plan = BulkPlan {
+            id: PLANS.fetch_add(1, Ordering::Relaxed),
             file_name: file_name.to_owned(),
             workspace: self.path().to_owned(),
             mapped: None,
