@@ -31,7 +31,7 @@ struct Merge<'a> {
     defs: &'a [roster_core::AttributeDefinition],
     problems: Vec<SyncProblemView>,
     /// Custom attributes remote users carry that the workspace does not define: by name in
-    /// lower case, the name as first seen and how many users carry it.
+    /// lower case, one spelling of it (see `merge_user`) and how many users carry it.
     undefined: BTreeMap<String, (String, u64)>,
     /// Ids drawn before the transaction for users and groups new to the workspace.
     fresh: std::vec::IntoIter<UserId>,
@@ -191,7 +191,13 @@ fn merge_user(w: &Writer<'_>, m: &mut Merge<'_>, u: &ScimUser, counts: &mut Sync
     let r = w.reader();
     let theirs = map::remote_user_fields(u, m.extension, m.defs);
     for name in map::undefined_attributes(u, m.extension, m.defs) {
-        m.undefined.entry(name.to_lowercase()).or_insert_with(|| (name, 0)).1 += 1;
+        let seen = m.undefined.entry(name.to_lowercase()).or_insert_with(|| (name.clone(), 0));
+        // The spelling reported does not depend on the order the remote lists its users in:
+        // the last in byte order (camelCase over SHOUTING), whoever came first.
+        if name > seen.0 {
+            seen.0 = name;
+        }
+        seen.1 += 1;
     }
     let etag = u.meta.as_ref().and_then(|m| m.version.as_deref());
     let by_external = u.external_id.as_deref().and_then(|e| UserId::parse(e).ok());
