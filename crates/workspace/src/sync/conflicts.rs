@@ -176,18 +176,6 @@ fn choose(c: &SyncConflictView, input: &SyncResolveInput) -> Result<BTreeMap<Str
     Ok(out)
 }
 
-/// The local resource's canonical form now (None when it is gone).
-fn local_fields(w: &Writer<'_>, entity: &str, local_id: &str, extension: map::Extensions) -> Result<Option<Fields>, StoreError> {
-    let r = w.reader();
-    if entity == "user" {
-        let user = UserId::parse(local_id).ok().map(|id| r.user_by_id(&id)).transpose()?.flatten();
-        return user.map(|u| super::sessions::user_fields(&r, &u, extension)).transpose();
-    }
-    match r.group_by_id(local_id)? {
-        Some((name, _)) => Ok(Some(map::group_fields(&name, &r.group_member_ids(local_id)?))),
-        None => Ok(None),
-    }
-}
 
 /// Writes `next` over the local resource (the change queue off). Problems: values the
 /// workspace cannot take.
@@ -274,7 +262,7 @@ impl Workspace {
                 w.forget_synced(entity, local_id)?;
             } else {
                 let remote_id = c.remote_id.clone().ok_or_else(|| Error::new(ErrorCode::Internal, format!("conflict {id} has no remote id")))?;
-                let current = local_fields(w, entity, local_id, extension)?;
+                let current = super::sessions::local_fields(&w.reader(), entity, local_id, extension)?;
                 if let Some(current) = current {
                     let mut next = current.clone();
                     for field in &kept_theirs {
@@ -292,7 +280,7 @@ impl Workspace {
                             ));
                         }
                     }
-                    let after = local_fields(w, entity, local_id, extension)?.unwrap_or_default();
+                    let after = super::sessions::local_fields(&w.reader(), entity, local_id, extension)?.unwrap_or_default();
                     if after == theirs {
                         w.pending_drop(entity, local_id)?;
                     } else {

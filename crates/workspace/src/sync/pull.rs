@@ -477,13 +477,7 @@ fn remove_gone(w: &Writer<'_>, m: &Merge<'_>, entity: &str, seen: &HashSet<Strin
         if seen.contains(&local_id) {
             continue;
         }
-        let mine = match entity {
-            "user" => UserId::parse(&local_id).ok().map(|id| r.user_by_id(&id)).transpose()?.flatten().map(|u| sessions::user_fields(&r, &u, m.extension)).transpose()?,
-            _ => match r.group_by_id(&local_id)? {
-                Some((name, _)) => Some(map::group_fields(&name, &r.group_member_ids(&local_id)?)),
-                None => None,
-            },
-        };
+        let mine = sessions::local_fields(&r, entity, &local_id, m.extension)?;
         match (r.pending_for(entity, &local_id)?, mine) {
             (None, _) => {
                 let removed = match entity {

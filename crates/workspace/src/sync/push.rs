@@ -108,19 +108,7 @@ fn plan(r: &Reader<'_>, extension: map::Extensions) -> Result<Vec<Planned>, Erro
         // Custom attributes not defined here are the remote's alone (a base kept before may name them).
         let base = synced.as_ref().map(|s| map::defined_only(map::from_json(&s.base), &defs)).unwrap_or_default();
         let (remote_id, etag) = synced.map(|s| (Some(s.remote_id), s.etag)).unwrap_or_default();
-        let current: Option<Fields> = match p.entity.as_str() {
-            "user" => roster_core::UserId::parse(&p.local_id)
-                .ok()
-                .map(|id| r.user_by_id(&id))
-                .transpose()?
-                .flatten()
-                .map(|u| sessions::user_fields(r, &u, extension))
-                .transpose()?,
-            _ => match r.group_by_id(&p.local_id)? {
-                Some((name, _)) => Some(map::group_fields(&name, &r.group_member_ids(&p.local_id)?)),
-                None => None,
-            },
-        };
+        let current = sessions::local_fields(r, &p.entity, &p.local_id, extension)?;
         let password = if p.entity == "user" { r.kept_password(&p.local_id)?.map(|k| k.set_at) } else { None };
         let name_of = |f: &Fields| f.get(if p.entity == "user" { "userName" } else { "displayName" }).and_then(|v| v.as_str()).map(str::to_owned);
         let (kind, mine, fields) = match (p.op.as_str(), current, &remote_id) {

@@ -15,6 +15,19 @@ pub(crate) fn user_fields(r: &Reader<'_>, u: &User, ext: Extensions) -> Result<F
     Ok(map::user_fields(u, &sessions, ext))
 }
 
+/// The canonical form of the local `entity` (`user` or `group`) `local_id` now; None when it
+/// is gone.
+pub(crate) fn local_fields(r: &Reader<'_>, entity: &str, local_id: &str, ext: Extensions) -> Result<Option<Fields>, StoreError> {
+    if entity == "user" {
+        let user = UserId::parse(local_id).ok().map(|id| r.user_by_id(&id)).transpose()?.flatten();
+        return user.map(|u| user_fields(r, &u, ext)).transpose();
+    }
+    match r.group_by_id(local_id)? {
+        Some((name, _)) => Ok(Some(map::group_fields(&name, &r.group_member_ids(local_id)?))),
+        None => Ok(None),
+    }
+}
+
 /// After a user was taken from the remote (`taken`: the form written): its local sessions
 /// become those `taken` lists, with the details `remote` gives (the server's user, when at
 /// hand), else the local ones, else none (`now` as both times). Run it in merging mode, so
