@@ -407,20 +407,25 @@ fn a_conflict_is_resolved_per_field() {
     assert_eq!(ws.sync_status().unwrap().pending, 0);
 }
 
-#[test]
-fn a_user_deleted_on_the_server_while_a_change_waits_is_a_conflict() {
-    let server = ScimServer::start(ServerOptions::with_extension());
-    let dir = tempfile::tempdir().unwrap();
-    let mut ws = linked(&dir, &server);
-    add(&mut ws, "alice", "Alice", "Liddell");
-    add(&mut ws, "bob", "Bob", "Builder");
+/// alice and bob pushed, then deleted on the server while `edit` changes each here.
+fn pushed_then_deleted_on_the_server(server: &ScimServer, ws: &mut Workspace, edit: impl Fn(&mut Workspace, &str)) {
+    add(ws, "alice", "Alice", "Liddell");
+    add(ws, "bob", "Bob", "Builder");
     ws.sync_push(&Silent).unwrap();
     for name in ["alice", "bob"] {
         let id = server.one_user(name)["id"].as_str().unwrap().to_owned();
         let (status, answer) = server.raw("DELETE", &format!("/Users/{id}"), None);
         assert_eq!(status, 204, "DELETE: {answer}");
-        edit_names(&mut ws, name, None, Some("Changed"));
+        edit(ws, name);
     }
+}
+
+#[test]
+fn a_user_deleted_on_the_server_while_a_change_waits_is_a_conflict() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    pushed_then_deleted_on_the_server(&server, &mut ws, |ws, name| edit_names(ws, name, None, Some("Changed")));
 
     let pulled = ws.sync_pull(&Silent).unwrap();
     assert_eq!((pulled.users.conflicts, pulled.users.deleted), (2, 0), "a waiting change is not dropped: {pulled:?}");
@@ -488,14 +493,7 @@ fn a_patch_answered_404_is_resolved_like_a_deletion_seen_at_pull() {
     let server = ScimServer::start(ServerOptions::with_extension());
     let dir = tempfile::tempdir().unwrap();
     let mut ws = linked(&dir, &server);
-    add(&mut ws, "alice", "Alice", "Liddell");
-    add(&mut ws, "bob", "Bob", "Builder");
-    ws.sync_push(&Silent).unwrap();
-    for name in ["alice", "bob"] {
-        let id = server.one_user(name)["id"].as_str().unwrap().to_owned();
-        assert_eq!(server.raw("DELETE", &format!("/Users/{id}"), None).0, 204);
-        edit_names(&mut ws, name, Some("Edited"), None);
-    }
+    pushed_then_deleted_on_the_server(&server, &mut ws, |ws, name| edit_names(ws, name, Some("Edited"), None));
     // No pull first: the PATCHes find them gone.
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!(pushed.conflicts, 2, "{pushed:?}");
