@@ -62,6 +62,8 @@ export function startMailSettingsView(root) {
 class MailSettingsView {
   constructor(root) {
     this.busy = false;
+    /** The loads still under way ("server", "options"): no form saves, and each says it is busy, until both are in. */
+    this.loading = new Set();
     const noAutofill = { autocomplete: "off", spellcheck: "false", autocapitalize: "none" };
     this.fields = new Map([
       ["host", createField({ id: "mail-host", label: "Server", hint: "The SMTP server's host name, like smtp.example.com", required: true, attrs: noAutofill })],
@@ -101,7 +103,11 @@ class MailSettingsView {
       el("div", { class: "button-row" }, this.send),
       this.result);
 
-    this.options = new MailOptionsForm({ busy: () => this.busy, setBusy: (b) => this.#setBusy(b) });
+    this.options = new MailOptionsForm({
+      busy: () => this.#isBusy(),
+      setBusy: (b) => this.#setBusy(b),
+      loading: (part, on) => this.#setLoading(part, on),
+    });
 
     replaceChildren(root,
       el("div", { class: "view-header" },
@@ -113,13 +119,13 @@ class MailSettingsView {
   }
 
   async load() {
-    this.form.setAttribute("aria-busy", "true");
+    this.#setLoading("server", true);
     try {
       this.#fill(await mailShow());
     } catch (error) {
       this.summary.showMessage(error.message);
     } finally {
-      this.form.setAttribute("aria-busy", "false");
+      this.#setLoading("server", false);
     }
   }
 
@@ -167,7 +173,7 @@ class MailSettingsView {
 
   async #save(event) {
     event.preventDefault();
-    if (this.busy) return;
+    if (this.#isBusy()) return;
     this.summary.clear();
     for (const f of this.fields.values()) f.clearError();
     this.#setBusy(true);
@@ -185,7 +191,7 @@ class MailSettingsView {
 
   async #test(event) {
     event.preventDefault();
-    if (this.busy) return;
+    if (this.#isBusy()) return;
     this.testSummary.clear();
     this.to.clearError();
     this.result.replaceChildren();
@@ -221,10 +227,30 @@ class MailSettingsView {
     }
   }
 
+  #isBusy() {
+    return this.busy || this.loading.size > 0;
+  }
+
   #setBusy(busy) {
     this.busy = busy;
-    for (const form of [this.form, this.testForm, this.options.form]) form.setAttribute("aria-busy", String(busy));
-    for (const button of [this.save, this.send, this.options.save]) button.setAttribute("aria-disabled", String(busy));
+    this.#showBusy();
+  }
+
+  #setLoading(part, on) {
+    if (on) this.loading.add(part);
+    else this.loading.delete(part);
+    this.#showBusy();
+  }
+
+  /**
+   * One flag for the page: a save or a test mail, or a load not yet in. A save that ended before
+   * the other form's load must not say that form is ready: its load would then overwrite the
+   * admin's first choices.
+   */
+  #showBusy() {
+    const busy = String(this.#isBusy());
+    for (const form of [this.form, this.testForm, this.options.form]) form.setAttribute("aria-busy", busy);
+    for (const button of [this.save, this.send, this.options.save]) button.setAttribute("aria-disabled", busy);
   }
 }
 
@@ -234,7 +260,7 @@ class MailSettingsView {
  * bulk import results go, and whether creating a user without a password sends the activation mail.
  */
 class MailOptionsForm {
-  /** @param {{busy: () => boolean, setBusy: (busy: boolean) => void}} view  the page's one busy flag */
+  /** @param {{busy: () => boolean, setBusy: (busy: boolean) => void, loading: (part: string, on: boolean) => void}} view  the page's one busy flag */
   constructor(view) {
     this.view = view;
     const noAutofill = { autocomplete: "off", spellcheck: "false", autocapitalize: "none" };
@@ -279,13 +305,13 @@ class MailOptionsForm {
   }
 
   async load() {
-    this.form.setAttribute("aria-busy", "true");
+    this.view.loading("options", true);
     try {
       this.#fill(await mailOptions());
     } catch (error) {
       this.summary.showMessage(error.message);
     } finally {
-      this.form.setAttribute("aria-busy", "false");
+      this.view.loading("options", false);
     }
   }
 
