@@ -251,6 +251,7 @@ fn a_push_over_a_changed_remote_version_is_a_conflict() {
     assert!(status == 200 || status == 204);
     let pushed = ws.sync_push(&Silent).unwrap();
     assert_eq!(pushed.conflicts, 1, "If-Match with the old version is refused (412): {pushed:?}");
+    assert_eq!(pushed.requests, 2, "one /Bulk request, then the refused user read back: {pushed:?}");
     assert_eq!(server.one_user("alice")["name"]["givenName"], "Ally", "the server's change is not overwritten");
     let conflict = ws.sync_conflicts().unwrap().remove(0);
     assert!(conflict.fields.iter().any(|f| f.field == "givenName"));

@@ -141,6 +141,8 @@ pub struct SyncPushView {
     /// Why the push stopped early, when it did.
     pub stopped: Option<String>,
     pub used_bulk: bool,
+    /// HTTP requests this push sent: `/Bulk` or single ones, lookups of lost creates, and the
+    /// read-backs of resources refused with 412.
     pub requests: u64,
     pub results: Vec<SyncResultView>,
     pub pushed_at: String,

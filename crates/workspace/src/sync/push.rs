@@ -333,6 +333,8 @@ impl Workspace {
             .filter(|r| matches!(&r.outcome, Outcome::Failed(e) if e.code() == ScimErrorCode::PreconditionFailed))
             .map(|r| &planned[index_of[r.index]])
             .collect();
+        // The read-backs are requests of this push too.
+        let requests = report.requests + refused.len();
         let mut fetched = fetch_remote(&linked.client, &refused).into_iter();
         let mut settled: Vec<Settled> = Vec::with_capacity(report.results.len());
         for result in &report.results {
@@ -499,7 +501,7 @@ impl Workspace {
             cancelled: report.cancelled,
             stopped: report.stopped.as_ref().map(|e| e.message().to_owned()),
             used_bulk: report.used_bulk,
-            requests: report.requests as u64,
+            requests: requests as u64,
             results,
             pushed_at: rfc3339(now),
         })
