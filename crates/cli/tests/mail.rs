@@ -5,61 +5,31 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use common::{code, stderr, stdout, Ws};
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ROSTER_TEST_PYTHON") {
-        return p.into();
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-python/bin/python3");
-    if venv.exists() { venv } else { "python3".into() }
-}
+use roster_testkit::{aiosmtpd, free_port, LoopbackServer};
 
 /// aiosmtpd writing every mail it gets into a Maildir; stopped on drop.
 struct Sink {
-    child: Child,
+    server: LoopbackServer,
     port: u16,
-    dir: tempfile::TempDir,
 }
 
 impl Sink {
     fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(python())
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(dir.path().join("maildir"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start aiosmtpd with {}: {e}; run scripts/setup", python().display()));
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "aiosmtpd did not listen on {port}; run scripts/setup");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self { child, port, dir }
+        let server = LoopbackServer::launch("aiosmtpd", Duration::from_secs(20))
+            .start(|port, dir| aiosmtpd::command(port, &[], aiosmtpd::MAILBOX, &dir.join("maildir")));
+        Self { port: server.port(), server }
     }
 
     /// The raw messages received so far.
     fn messages(&self) -> Vec<String> {
-        let new = self.dir.path().join("maildir/new");
+        let new = self.server.dir().join("maildir/new");
         let mut out: Vec<String> = std::fs::read_dir(new).map_or_else(|_| Vec::new(), |d| d.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect());
         out.sort();
         out
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -118,7 +88,7 @@ fn setup_keeps_the_password_in_the_keyring_only_and_a_test_mail_arrives() {
 #[test]
 fn an_unreachable_server_is_named_with_the_reason() {
     let ws = Ws::new();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let port = free_port().to_string();
     assert_eq!(code(&ws.run(&["mail", "setup", "--host", "127.0.0.1", "--port", &port, "--security", "none", "--from", "roster@example.com"])), 0);
     let out = ws.run(&["mail", "test", "--to", "admin@example.com"]);
     assert_eq!(code(&out), 1);

@@ -5,34 +5,19 @@
 //! chooses, the Outbox, and the template editor with its live preview. The CLI checks what was
 //! saved.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use roster_tests::desktop::Desktop;
 use roster_tests::{test_name, TempWorkspace};
+use roster_testkit::{aiosmtpd, free_port, LoopbackServer};
 use thirtyfour::Key;
 use serde_json::json;
 
-/// ROSTER_TEST_PYTHON, else the virtualenv scripts/setup makes (target/test-python), else python3.
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ROSTER_TEST_PYTHON") {
-        return p.into();
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-python/bin/python3");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
-    }
-}
-
 /// aiosmtpd on a free 127.0.0.1 port, writing every mail it gets into a Maildir; killed on drop.
 struct Sink {
-    child: Child,
+    server: LoopbackServer,
     port: u16,
-    dir: tempfile::TempDir,
 }
 
 impl Sink {
@@ -52,43 +37,32 @@ impl Sink {
     }
 
     fn spawn(port: u16, delay: Option<f64>) -> Sink {
-        let dir = tempfile::tempdir().expect("a temporary folder for the Maildir");
-        let handler = match delay {
-            None => "aiosmtpd.handlers.Mailbox".to_owned(),
-            Some(seconds) => {
-                std::fs::write(
-                    dir.path().join("slow_sink.py"),
-                    format!(
-                        "import asyncio\nfrom aiosmtpd.handlers import Mailbox\n\n\
-                         class Slow(Mailbox):\n    async def handle_DATA(self, server, session, envelope):\n        \
-                         await asyncio.sleep({seconds})\n        return await super().handle_DATA(server, session, envelope)\n"
-                    ),
-                )
-                .expect("write the slow handler");
-                "slow_sink.Slow".to_owned()
-            }
-        };
-        let child = Command::new(python())
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", &handler])
-            .env("PYTHONPATH", dir.path())
-            .arg(dir.path().join("maildir"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start aiosmtpd with {}: {e}; run scripts/setup", python().display()));
-        let sink = Sink { child, port, dir };
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "aiosmtpd did not listen on {port}; run scripts/setup");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        sink
+        let server = LoopbackServer::launch("aiosmtpd", Duration::from_secs(20)).on_port(port).start(|port, dir| {
+            let handler = match delay {
+                None => aiosmtpd::MAILBOX.to_owned(),
+                Some(seconds) => {
+                    std::fs::write(
+                        dir.join("slow_sink.py"),
+                        format!(
+                            "import asyncio\nfrom aiosmtpd.handlers import Mailbox\n\n\
+                             class Slow(Mailbox):\n    async def handle_DATA(self, server, session, envelope):\n        \
+                             await asyncio.sleep({seconds})\n        return await super().handle_DATA(server, session, envelope)\n"
+                        ),
+                    )
+                    .expect("write the slow handler");
+                    "slow_sink.Slow".to_owned()
+                }
+            };
+            let mut command = aiosmtpd::command(port, &[], &handler, &dir.join("maildir"));
+            command.env("PYTHONPATH", dir);
+            command
+        });
+        Sink { server, port }
     }
 
     /// The raw messages received so far (the Maildir's `new` folder).
     fn messages(&self) -> Vec<String> {
-        let new = self.dir.path().join("maildir/new");
+        let new = self.server.dir().join("maildir/new");
         let mut out: Vec<String> = std::fs::read_dir(new).map_or_else(
             |_| Vec::new(),
             |d| d.map(|e| std::fs::read_to_string(e.expect("a Maildir entry").path()).expect("a readable mail")).collect(),
@@ -96,18 +70,6 @@ impl Sink {
         out.sort();
         out
     }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A loopback port nobody listens on (bound, then freed).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port").port()
 }
 
 /// Waits (up to 10 s) until the sink holds `n` mails, and returns them.

@@ -4,34 +4,17 @@
 #![allow(dead_code)] // each test file uses its own part of it
 
 use std::fs;
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)] // for the test binaries that pick a port themselves
+pub use roster_testkit::free_port;
+use roster_testkit::{python, LoopbackServer};
 use serde_json::Value;
-
-/// `$ROSTER_TEST_PYTHON`, else the venv scripts/setup makes, else `python3` from PATH.
-pub fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("ROSTER_TEST_PYTHON") {
-        return p.into();
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-python/bin/python3");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
-    }
-}
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sink/sink.py")
-}
-
-/// A port nothing listens on (until a sink is started on it).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A received mail, as `sink.py read` describes it.
@@ -50,9 +33,8 @@ pub struct Mail {
 
 /// A running sink, killed when dropped.
 pub struct Sink {
-    child: Child,
+    server: LoopbackServer,
     pub port: u16,
-    dir: tempfile::TempDir,
 }
 
 impl Sink {
@@ -65,29 +47,26 @@ impl Sink {
         Self::start_on(free_port(), delay)
     }
 
+    /// A sink on `port` (one a test picked earlier, when nothing listened there yet); ready
+    /// once sink.py says "ready" (it listens by then).
     pub fn start_on(port: u16, delay: f64) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(python())
-            .arg(script())
-            .args(["serve", "127.0.0.1", &port.to_string()])
-            .arg(dir.path().join("maildir"))
-            .args(["--delay", &delay.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the SMTP sink with {}: {e}; run scripts/setup", python().display()));
-        // "ready" once it listens; nothing (EOF) if it died.
-        let mut line = String::new();
-        let started = Instant::now();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "ready", "the SMTP sink did not start on port {port} (is aiosmtpd installed? run scripts/setup)");
-        assert!(started.elapsed() < Duration::from_secs(20));
-        Self { child, port, dir }
+        let server = LoopbackServer::launch("the SMTP sink", Duration::from_secs(20))
+            .on_port(port)
+            .ready_line("ready")
+            .start(|port, dir| {
+                let mut command = Command::new(python());
+                command
+                    .arg(script())
+                    .args(["serve", "127.0.0.1", &port.to_string()])
+                    .arg(dir.join("maildir"))
+                    .args(["--delay", &delay.to_string()]);
+                command
+            });
+        Self { server, port }
     }
 
     fn maildir(&self) -> PathBuf {
-        self.dir.path().join("maildir")
+        self.server.dir().join("maildir")
     }
 
     /// How many mails have arrived (the Maildir's `new` folder: each file is moved there whole).
@@ -143,12 +122,5 @@ impl Sink {
     /// The mails that went to `address`.
     pub fn mails_to(&self, address: &str) -> Vec<Mail> {
         self.mails().into_iter().filter(|m| m.rcpt_to.iter().any(|r| r.eq_ignore_ascii_case(address))).collect()
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

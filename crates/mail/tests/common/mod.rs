@@ -5,62 +5,33 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::fs;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use roster_mail::{MailServer, Postman, Security};
+#[allow(unused_imports)] // for the test binaries that pick a port themselves
+pub use roster_testkit::free_port;
+use roster_testkit::{aiosmtpd, python, LoopbackServer};
 use serde_json::Value;
-use tempfile::TempDir;
 
 pub const FROM: &str = "Roster Admin <roster@example.com>";
-
-/// `$ROSTER_TEST_PYTHON`, else the venv scripts/setup makes, else `python3` from PATH.
-pub fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("ROSTER_TEST_PYTHON") {
-        return python.into();
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-python/bin/python3");
-    if venv.exists() {
-        venv
-    } else {
-        "python3".into()
-    }
-}
 
 pub fn sink_script() -> PathBuf {
     // From crates/mail or from another crate beside it that includes this module.
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../mail/tests/sink.py")
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A running aiosmtpd, killed when dropped.
 pub struct Sink {
-    child: Child,
+    server: LoopbackServer,
     pub port: u16,
-    dir: TempDir,
 }
 
 impl Sink {
     /// `python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c aiosmtpd.handlers.Mailbox DIR`, after `options`.
     pub fn start_with(options: &[&str]) -> Sink {
-        Self::spawn(|port, maildir| {
-            let mut command = Command::new(python());
-            command
-                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-                .args(options)
-                .args(["-c", "aiosmtpd.handlers.Mailbox"])
-                .arg(maildir);
-            command
-        })
+        Self::spawn(|port, maildir| aiosmtpd::command(port, options, aiosmtpd::MAILBOX, maildir))
     }
 
     pub fn start() -> Sink {
@@ -80,46 +51,13 @@ impl Sink {
         })
     }
 
-    fn spawn(command: impl Fn(u16, &Path) -> Command) -> Sink {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let log = fs::File::create(dir.path().join("sink.log")).unwrap();
-        let mut child = command(port, &dir.path().join("maildir"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start {}: {e}; run scripts/setup",
-                    python().display()
-                )
-            });
-        let started = Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                let log = fs::read_to_string(dir.path().join("sink.log")).unwrap_or_default();
-                panic!(
-                    "the SMTP sink ({}) exited with {status}; is aiosmtpd installed (scripts/setup \
-                     puts it in target/test-python)?\n{log}",
-                    python().display()
-                );
-            }
-            if TcpStream::connect_timeout(
-                &([127, 0, 0, 1], port).into(),
-                Duration::from_millis(200),
-            )
-            .is_ok()
-            {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "the SMTP sink did not listen on {port} within 20 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+    fn spawn(command: impl FnOnce(u16, &Path) -> Command) -> Sink {
+        let server = LoopbackServer::launch("the SMTP sink", Duration::from_secs(20))
+            .start(|port, dir| command(port, &dir.join("maildir")));
+        Sink {
+            port: server.port(),
+            server,
         }
-        Sink { child, port, dir }
     }
 
     pub fn server(&self) -> MailServer {
@@ -132,7 +70,7 @@ impl Sink {
 
     /// Every mail the sink has received, as `sink.py read` describes them.
     pub fn mails(&self) -> Vec<Value> {
-        let maildir = self.dir.path().join("maildir");
+        let maildir = self.server.dir().join("maildir");
         if !maildir.exists() {
             return Vec::new();
         }
@@ -151,13 +89,6 @@ impl Sink {
             Value::Array(mails) => mails,
             other => panic!("not a list: {other}"),
         }
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
