@@ -127,6 +127,31 @@ fn remote_show_says_when_the_server_has_no_roster_extension() {
 }
 
 #[test]
+fn a_pull_when_the_keyring_cannot_be_reached_says_the_token_was_not_sent() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let Some(ws) = linked(&server) else { return };
+    // The token is in the keyring; now the session bus (and so the Secret Service) is gone.
+    let out = ws
+        .command(&["--json", "sync", "pull"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/roster-test-bus")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let error: Value = serde_json::from_slice(&out.stderr).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    let error = &error["error"];
+    let codes: Vec<(&str, &str)> = error["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{error}"))
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(codes, [("remote", "unauthorized"), ("token", "keyring_unavailable")], "{error}");
+    assert!(error["message"].as_str().unwrap().contains("The OS keyring could not be reached, so the remote's token was not sent"), "{error}");
+    // With the keyring back, the same pull goes through.
+    ok(ws.run(&["sync", "pull"]));
+}
+
+#[test]
 fn a_remote_without_tls_verification_warns_each_time_it_is_added_or_used() {
     let server = ScimServer::start(ServerOptions::with_extension());
     let ws = Ws::new();

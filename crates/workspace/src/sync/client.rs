@@ -2,14 +2,14 @@
 //! token is sent), its TLS choice; discovery that keeps the server's capabilities.
 
 use roster_core::Secret;
-use roster_scim::{Capabilities, Client, ClientConfig};
-use roster_secrets::Keyring;
+use roster_scim::{Capabilities, Client, ClientConfig, ScimErrorCode};
+use roster_secrets::{Keyring, SecretError};
 
 use crate::remotes::token_account;
 use roster_store::RemoteRow;
 
 use super::{not_linked, scim_error};
-use crate::{Error, ErrorCode, RemoteView, Workspace};
+use crate::{Error, ErrorCode, FieldProblem, RemoteView, Workspace};
 
 /// The linked remote, a client for it, and what it said of itself.
 pub(crate) struct Linked {
@@ -28,8 +28,8 @@ impl Workspace {
             .reader()
             .remote(name.trim())?
             .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("No remote named \"{}\"", name.trim())))?;
-        let client = self.remote_client(&row)?;
-        self.discover(&row, &client)?;
+        let (client, keyring) = self.remote_client(&row)?;
+        self.discover(&row, &client).map_err(|e| unreadable_token(e, keyring))?;
         self.remote_show(&row.name)
     }
 
@@ -40,8 +40,8 @@ impl Workspace {
     /// The linked remote with a client and fresh capabilities (discovery runs on every sync).
     pub(crate) fn linked(&mut self) -> Result<Linked, Error> {
         let row = self.linked_row()?;
-        let client = self.remote_client(&row)?;
-        let capabilities = self.discover(&row, &client)?;
+        let (client, keyring) = self.remote_client(&row)?;
+        let capabilities = self.discover(&row, &client).map_err(|e| unreadable_token(e, keyring))?;
         Ok(Linked { row, client, capabilities })
     }
 
@@ -63,18 +63,37 @@ impl Workspace {
             .unwrap_or_default()
     }
 
-    pub(crate) fn remote_client(&self, row: &RemoteRow) -> Result<Client, Error> {
-        let token = match self.store.reader().setting(crate::mail::WORKSPACE_ID)? {
+    /// A client for `row`, and the keyring's failure when it could not be reached (the client
+    /// then sends no token: a server that needs none still answers).
+    pub(crate) fn remote_client(&self, row: &RemoteRow) -> Result<(Client, Option<SecretError>), Error> {
+        let (token, keyring) = match self.store.reader().setting(crate::mail::WORKSPACE_ID)? {
             // No keyring here: no token can have been stored from here.
             Some(id) => match Keyring::new().load(&token_account(&id, &row.name)) {
-                Ok(token) => token,
-                Err(e) if e.code() == "keyring_unavailable" => None,
+                Ok(token) => (token, None),
+                Err(e) if e.code() == "keyring_unavailable" => (None, Some(e)),
                 Err(e) => return Err(crate::mail::secret_error(e)),
             },
-            None => None,
+            None => (None, None),
         };
         let mut config = ClientConfig::new(row.url.clone(), token.unwrap_or_else(|| Secret::new(String::new())));
         config.insecure_skip_tls_verify = row.insecure;
-        Client::new(config).map_err(scim_error)
+        Ok((Client::new(config).map_err(scim_error)?, keyring))
+    }
+}
+
+/// A 401 after the keyring could not be reached says so: the token was never sent, and the
+/// admin's fix is the keyring, not the token.
+fn unreadable_token(e: Error, keyring: Option<SecretError>) -> Error {
+    let unauthorized = e.fields.iter().any(|f| f.field == "remote" && f.code == ScimErrorCode::Unauthorized.as_str());
+    match keyring {
+        Some(keyring) if unauthorized => {
+            let message = format!(
+                "{}. The OS keyring could not be reached, so the remote's token was not sent: {keyring}",
+                e.message
+            );
+            let token = FieldProblem { field: "token".into(), code: keyring.code().into(), message: message.clone() };
+            Error { message, fields: e.fields.into_iter().chain([token]).collect(), ..e }
+        }
+        _ => e,
     }
 }
