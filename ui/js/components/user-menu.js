@@ -86,8 +86,14 @@ class Menu {
     this.onFocusOut = (e) => {
       if (e.relatedTarget && !this.root.contains(e.relatedTarget) && e.relatedTarget !== button) this.close(false);
     };
+    // Where the button was when the menu was placed. Scroll events come a frame late: one from a
+    // scroll that ended before the menu opened must not close it, so only a button that has
+    // moved since closes it.
+    const anchor = button.getBoundingClientRect();
     this.onViewportChange = (e) => {
-      if (!(e?.target instanceof Node && this.root.contains(e.target))) this.close(false);
+      if (e?.target instanceof Node && this.root.contains(e.target)) return;
+      const now = button.getBoundingClientRect();
+      if (e?.type === "resize" || now.top !== anchor.top || now.left !== anchor.left) this.close(false);
     };
     document.addEventListener("pointerdown", this.onOutside, true);
     this.root.addEventListener("focusout", this.onFocusOut);
