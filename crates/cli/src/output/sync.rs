@@ -1,9 +1,12 @@
 //! Printing remotes and sync: profiles with their capabilities, status, pull, plan, push
-//! results and conflicts. Never a token: the views carry only whether the keyring holds one.
+//! results, conflicts, and the push history with each push's results. Never a token: the
+//! views carry only whether the keyring holds one.
 
 use std::io::Write;
 
-use roster_workspace::{Error, RemoteView, SyncConflictView, SyncPlanView, SyncPullView, SyncPushView, SyncStatusView};
+use roster_workspace::{
+    Error, RemoteView, SyncConflictView, SyncPlanView, SyncPullView, SyncPushResultsView, SyncPushSummaryView, SyncPushView, SyncStatusView,
+};
 use serde_json::Value;
 
 use super::{count, print_json, table, Out};
@@ -257,6 +260,78 @@ impl Out {
             format!("Resolved conflict {} ({} {}) keeping {side}{next}", c.id, c.entity, c.name)
         })
     }
+
+    /// `roster sync pushes`: the kept pushes, newest first.
+    pub fn sync_pushes(self, pushes: &[SyncPushSummaryView], limit: usize, before: Option<i64>) -> Result<(), Error> {
+        if self.json {
+            print_json(&pushes);
+            return Ok(());
+        }
+        if pushes.is_empty() {
+            println!("No pushes{}: `roster sync push` sends the pending changes", if before.is_some() { " before that one" } else { " yet" });
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> = pushes
+            .iter()
+            .map(|p| {
+                let n = |v: u64| v.to_string();
+                vec![n(p.id as u64), p.remote.clone(), p.started_at.clone(), finished(p), n(p.done), n(p.failed), n(p.conflicts), n(p.not_sent)]
+            })
+            .collect();
+        table(&["PUSH", "REMOTE", "STARTED", "FINISHED", "DONE", "FAILED", "CONFLICTS", "NOT SENT"], &rows);
+        if let Some(oldest) = pushes.last().filter(|_| pushes.len() == limit) {
+            eprintln!("Older: roster sync pushes --before {}", oldest.id);
+        }
+        eprintln!("Each push's results: roster sync results PUSH [--only failed] [--csv FILE]");
+        Ok(())
+    }
+
+    /// `roster sync results`: one push and its operations.
+    pub fn sync_push_results(self, v: &SyncPushResultsView) -> Result<(), Error> {
+        if self.json {
+            print_json(v);
+            return Ok(());
+        }
+        let p = &v.push;
+        let state = if p.interrupted { "interrupted: it never finished".to_owned() } else { format!("finished {}", finished(p)) };
+        println!(
+            "Push {} to {}, started {}, {state}: {} done, {} failed, {}, {} not sent",
+            p.id,
+            p.remote,
+            p.started_at,
+            p.done,
+            p.failed,
+            count(p.conflicts, "conflict", "conflicts"),
+            p.not_sent
+        );
+        if v.results.is_empty() {
+            println!("{}", if v.only.is_some() { "No operations with that result" } else { "No operations" });
+            return Ok(());
+        }
+        println!();
+        let rows: Vec<Vec<String>> = v
+            .results
+            .iter()
+            .map(|r| {
+                vec![
+                    r.n.to_string(),
+                    r.entity.clone(),
+                    r.name.clone(),
+                    r.method.clone(),
+                    r.status.map(|s| s.to_string()).unwrap_or_default(),
+                    r.result.clone(),
+                    r.message.clone(),
+                ]
+            })
+            .collect();
+        table(&["N", "ENTITY", "NAME", "METHOD", "STATUS", "RESULT", "MESSAGE"], &rows);
+        Ok(())
+    }
+}
+
+/// When a push finished, or that it never did.
+fn finished(p: &SyncPushSummaryView) -> String {
+    p.finished_at.clone().unwrap_or_else(|| "interrupted".into())
 }
 
 fn tls(r: &RemoteView) -> &'static str {
