@@ -27,42 +27,23 @@ impl Sink {
 
     /// A sink on `port` (one a test picked earlier, when nothing listened there yet).
     fn start_on(port: u16) -> Sink {
-        Sink::spawn(port, None)
+        Sink::spawn(port, &[])
     }
 
     /// A sink that takes `seconds` over each mail, so that sending many lasts long enough to watch
     /// (and cancel).
     fn start_slow(seconds: f64) -> Sink {
-        Sink::spawn(free_port(), Some(seconds))
+        Sink::spawn(free_port(), &["--delay", &seconds.to_string()])
     }
 
-    fn spawn(port: u16, delay: Option<f64>) -> Sink {
-        let server = LoopbackServer::launch("aiosmtpd", Duration::from_secs(20)).on_port(port).start(|port, dir| {
-            let handler = match delay {
-                None => aiosmtpd::MAILBOX.to_owned(),
-                Some(seconds) => {
-                    std::fs::write(
-                        dir.join("slow_sink.py"),
-                        format!(
-                            "import asyncio\nfrom aiosmtpd.handlers import Mailbox\n\n\
-                             class Slow(Mailbox):\n    async def handle_DATA(self, server, session, envelope):\n        \
-                             await asyncio.sleep({seconds})\n        return await super().handle_DATA(server, session, envelope)\n"
-                        ),
-                    )
-                    .expect("write the slow handler");
-                    "slow_sink.Slow".to_owned()
-                }
-            };
-            let mut command = aiosmtpd::command(port, &[], &handler, &dir.join("maildir"));
-            command.env("PYTHONPATH", dir);
-            command
-        });
-        Sink { server, port }
+    /// roster-testkit's sink.py (`serve`) on `port` with `options`.
+    fn spawn(port: u16, options: &[&str]) -> Sink {
+        Sink { server: aiosmtpd::start_sink(port, options), port }
     }
 
     /// The raw messages received so far (the Maildir's `new` folder).
     fn messages(&self) -> Vec<String> {
-        let new = self.server.dir().join("maildir/new");
+        let new = aiosmtpd::maildir(&self.server).join("new");
         let mut out: Vec<String> = std::fs::read_dir(new).map_or_else(
             |_| Vec::new(),
             |d| d.map(|e| std::fs::read_to_string(e.expect("a Maildir entry").path()).expect("a readable mail")).collect(),

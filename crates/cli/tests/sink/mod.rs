@@ -1,21 +1,16 @@
 //! A real SMTP sink for the CLI's mail tests: aiosmtpd (scripts/setup installs it into
 //! target/test-python) on a 127.0.0.1 port, writing each mail into a Maildir, optionally slow
-//! (`sink.py serve --delay`), read back with Python's own email parser (`sink.py read`).
+//! (roster-testkit's `sink.py serve --delay`), read back with Python's own email parser
+//! (`sink.py read`).
 #![allow(dead_code)] // each test file uses its own part of it
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-#[allow(unused_imports)] // for the test binaries that pick a port themselves
 pub use roster_testkit::free_port;
-use roster_testkit::{python, LoopbackServer};
+use roster_testkit::{aiosmtpd, LoopbackServer};
 use serde_json::Value;
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sink/sink.py")
-}
 
 /// A received mail, as `sink.py read` describes it.
 #[derive(Debug, Clone)]
@@ -50,23 +45,12 @@ impl Sink {
     /// A sink on `port` (one a test picked earlier, when nothing listened there yet); ready
     /// once sink.py says "ready" (it listens by then).
     pub fn start_on(port: u16, delay: f64) -> Self {
-        let server = LoopbackServer::launch("the SMTP sink", Duration::from_secs(20))
-            .on_port(port)
-            .ready_line("ready")
-            .start(|port, dir| {
-                let mut command = Command::new(python());
-                command
-                    .arg(script())
-                    .args(["serve", "127.0.0.1", &port.to_string()])
-                    .arg(dir.join("maildir"))
-                    .args(["--delay", &delay.to_string()]);
-                command
-            });
+        let server = aiosmtpd::start_sink(port, &["--delay", &delay.to_string()]);
         Self { server, port }
     }
 
     fn maildir(&self) -> PathBuf {
-        self.server.dir().join("maildir")
+        aiosmtpd::maildir(&self.server)
     }
 
     /// How many mails have arrived (the Maildir's `new` folder: each file is moved there whole).
@@ -87,14 +71,9 @@ impl Sink {
     }
 
     pub fn mails(&self) -> Vec<Mail> {
-        if !self.maildir().exists() {
-            return Vec::new();
-        }
-        let out = Command::new(python()).arg(script()).arg("read").arg(self.maildir()).output().unwrap();
-        assert!(out.status.success(), "sink.py read: {}", String::from_utf8_lossy(&out.stderr));
-        let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
         let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-        all.iter()
+        aiosmtpd::read_mails(&self.maildir())
+            .iter()
             .map(|m| Mail {
                 rcpt_to: m["rcpt_to"].as_array().unwrap().iter().map(s).collect(),
                 to: s(&m["to"]),

@@ -1,26 +1,20 @@
 //! The SMTP sink the mail tests send to: aiosmtpd (PyPI; scripts/setup installs it into
 //! target/test-python), one per test on a free 127.0.0.1 port, writing what it receives into
-//! a Maildir that Python's own email parser reads back (`sink.py read`).
+//! a Maildir that Python's own email parser reads back (roster-testkit's `sink.py read`).
 
 #![allow(dead_code)] // each test binary uses its own part
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use roster_mail::{MailServer, Postman, Security};
-#[allow(unused_imports)] // for the test binaries that pick a port themselves
 pub use roster_testkit::free_port;
-use roster_testkit::{aiosmtpd, python, LoopbackServer};
+use roster_testkit::{aiosmtpd, LoopbackServer};
 use serde_json::Value;
 
 pub const FROM: &str = "Roster Admin <roster@example.com>";
-
-pub fn sink_script() -> PathBuf {
-    // From crates/mail or from another crate beside it that includes this module.
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../mail/tests/sink.py")
-}
 
 /// A running aiosmtpd, killed when dropped.
 pub struct Sink {
@@ -31,29 +25,25 @@ pub struct Sink {
 impl Sink {
     /// `python3 -m aiosmtpd -n -l 127.0.0.1:PORT -c aiosmtpd.handlers.Mailbox DIR`, after `options`.
     pub fn start_with(options: &[&str]) -> Sink {
-        Self::spawn(|port, maildir| aiosmtpd::command(port, options, aiosmtpd::MAILBOX, maildir))
+        let server =
+            LoopbackServer::launch("the SMTP sink", Duration::from_secs(20)).start(|port, dir| {
+                let maildir = dir.join(aiosmtpd::MAILDIR);
+                aiosmtpd::command(port, options, aiosmtpd::MAILBOX, &maildir)
+            });
+        Self::new(server)
     }
 
     pub fn start() -> Sink {
         Self::start_with(&[])
     }
 
-    /// tests/sink.py: aiosmtpd with a login (`--auth USER:PASSWORD`) or refused recipients.
+    /// roster-testkit's sink.py: aiosmtpd with a login (`--auth USER:PASSWORD`) or refused
+    /// recipients (`--reject ADDRESS`).
     pub fn start_script(options: &[&str]) -> Sink {
-        Self::spawn(|port, maildir| {
-            let mut command = Command::new(python());
-            command
-                .arg(sink_script())
-                .args(["serve", "127.0.0.1", &port.to_string()])
-                .arg(maildir)
-                .args(options);
-            command
-        })
+        Self::new(aiosmtpd::start_sink(free_port(), options))
     }
 
-    fn spawn(command: impl FnOnce(u16, &Path) -> Command) -> Sink {
-        let server = LoopbackServer::launch("the SMTP sink", Duration::from_secs(20))
-            .start(|port, dir| command(port, &dir.join("maildir")));
+    fn new(server: LoopbackServer) -> Sink {
         Sink {
             port: server.port(),
             server,
@@ -70,25 +60,7 @@ impl Sink {
 
     /// Every mail the sink has received, as `sink.py read` describes them.
     pub fn mails(&self) -> Vec<Value> {
-        let maildir = self.server.dir().join("maildir");
-        if !maildir.exists() {
-            return Vec::new();
-        }
-        let output = Command::new(python())
-            .arg(sink_script())
-            .arg("read")
-            .arg(&maildir)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "sink.py read: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        match serde_json::from_slice(&output.stdout).unwrap() {
-            Value::Array(mails) => mails,
-            other => panic!("not a list: {other}"),
-        }
+        aiosmtpd::read_mails(&aiosmtpd::maildir(&self.server))
     }
 }
 

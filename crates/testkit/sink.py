@@ -1,17 +1,21 @@
-"""Helpers of crates/mail/tests/smtp.rs around the aiosmtpd SMTP sink.
+"""The tests' SMTP sink on aiosmtpd (roster_testkit::aiosmtpd::sink_command, read_sink).
 
-  sink.py serve HOST PORT MAILDIR [--auth USER:PASSWORD] [--reject ADDRESS]...
-      An aiosmtpd sink writing every mail into MAILDIR, for what `python3 -m aiosmtpd` cannot
-      do from its command line: AUTH PLAIN/LOGIN on a plain connection (aiosmtpd offers AUTH
-      only after STARTTLS unless auth_require_tls=False), and refusing some recipients with
-      550. Runs until killed.
+  sink.py serve HOST PORT MAILDIR [--auth USER:PASSWORD] [--reject ADDRESS]... [--delay SECONDS]
+      Writes every mail it gets into MAILDIR (as aiosmtpd's Mailbox handler does), for what
+      `python3 -m aiosmtpd` cannot do from its command line: AUTH PLAIN/LOGIN on a plain
+      connection with --auth (aiosmtpd offers AUTH only after STARTTLS unless
+      auth_require_tls=False), refusing the --reject recipients with 550, and taking each mail
+      SECONDS late with --delay (so a test can stop a sender in the middle of a run). Prints
+      "ready" once it listens; runs until killed.
 
   sink.py read MAILDIR
-      Every mail in MAILDIR as one JSON list, read with Python's own email parser: envelope
-      sender and recipients, headers, the text and HTML bodies, attachments (bytes in base64).
+      Every mail in MAILDIR as one JSON list, read with Python's own email parser: the Maildir
+      key, envelope sender and recipients, headers, the content type, the text and HTML bodies,
+      attachments (their bytes in base64, and as text).
 """
 
 import argparse
+import asyncio
 import base64
 import email
 import email.policy
@@ -27,6 +31,7 @@ def serve(args):
     from aiosmtpd.smtp import AuthResult, LoginPassword
 
     rejected = {a.lower() for a in args.reject}
+    delay = args.delay
 
     class Sink(Mailbox):
         async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -34,6 +39,11 @@ def serve(args):
                 return "550 5.1.1 <%s>: no such user here" % address
             envelope.rcpt_tos.append(address)
             return "250 OK"
+
+        async def handle_DATA(self, server, session, envelope):
+            if delay > 0:
+                await asyncio.sleep(delay)
+            return await super().handle_DATA(server, session, envelope)
 
     kwargs = {}
     if args.auth:
@@ -58,32 +68,38 @@ def serve(args):
     controller.stop()
 
 
-def part_text(part):
+def body(parsed, kind):
+    part = parsed.get_body((kind,))
     return part.get_content() if part is not None else None
+
+
+def attachment(part):
+    payload = part.get_payload(decode=True)
+    return {
+        "file_name": part.get_filename(),
+        "content_type": part.get_content_type(),
+        "bytes_base64": base64.b64encode(payload).decode(),
+        "text": payload.decode("utf-8", "replace"),
+    }
 
 
 def read(args):
     mails = []
-    for _key, message in mailbox.Maildir(args.maildir, create=False).items():
+    for key, message in mailbox.Maildir(args.maildir, create=False).items():
         parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
-        attachments = [
-            {
-                "file_name": a.get_filename(),
-                "content_type": a.get_content_type(),
-                "bytes_base64": base64.b64encode(a.get_payload(decode=True)).decode(),
-            }
-            for a in parsed.iter_attachments()
-        ] if parsed.is_multipart() else []
+        attachments = [attachment(a) for a in parsed.iter_attachments()] if parsed.is_multipart() else []
         mails.append(
             {
+                "key": key,
                 "mail_from": parsed["X-MailFrom"],
                 "rcpt_to": [r.strip() for r in str(parsed["X-RcptTo"]).split(",")],
                 "from": str(parsed["From"]),
                 "to": str(parsed["To"]),
                 "subject": str(parsed["Subject"]),
                 "message_id": str(parsed["Message-ID"]),
-                "text": part_text(parsed.get_body(("plain",))),
-                "html": part_text(parsed.get_body(("html",))),
+                "content_type": parsed.get_content_type(),
+                "text": body(parsed, "plain"),
+                "html": body(parsed, "html"),
                 "attachments": attachments,
             }
         )
@@ -99,6 +115,7 @@ def main():
     s.add_argument("maildir")
     s.add_argument("--auth")
     s.add_argument("--reject", action="append", default=[])
+    s.add_argument("--delay", type=float, default=0.0)
     r = commands.add_parser("read")
     r.add_argument("maildir")
     args = parser.parse_args()
