@@ -21,14 +21,13 @@
 //! overlap those waits. Were they gone (about 0.5 ms a mail), this one-threaded Python sink
 //! would be what limits both sides, and the sink line says so.
 
-use std::io::Read;
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use roster_core::mail::{render, MailKind, MailTemplate, MailValues, PortalUrl};
 use roster_mail::{MailServer, OutgoingMail, Postman, Security};
+use roster_testkit::{aiosmtpd, package_version, LoopbackServer};
 use roster_tests::csvgen::{write_csv, CsvKind, CsvSpec, GeneratedUser};
 use roster_workspace::{
     BulkApplyOptions, MailOptionsInput, MailQueueInput, MailSetupInput, MailTemplateInput, Silent, Workspace, DEFAULT_CONCURRENCY,
@@ -48,7 +47,7 @@ const INFO_CONCURRENCY: [usize; 2] = [1, 8];
 const SINK_BUSY_LIMIT: f64 = 0.5;
 
 pub fn run(mails: u64, extra: bool) {
-    let python = python();
+    require_python("mail", "aiosmtpd", "the SMTP sink is missing: no python with PyPI aiosmtpd");
     let dir = roster_tests::paths::target_dir().join("bench").join("mail");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create target/bench/mail");
@@ -56,7 +55,7 @@ pub fn run(mails: u64, extra: bool) {
     let mut csv = Vec::new();
     write_csv(&mut csv, &CsvSpec { rows: mails, kind: CsvKind::Add, seed: SEED, passwords: false, start: 0 }).expect("write the users CSV");
 
-    let sink = Sink::start(&python);
+    let sink = Sink::start();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     // Roster first, then the baseline, then the informative runs: each its own workspace.
@@ -131,19 +130,16 @@ pub fn run(mails: u64, extra: bool) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The venv's python with aiosmtpd, or a clear exit.
-fn python() -> PathBuf {
-    venv_python("mail", "aiosmtpd", "the SMTP sink is missing: no python with PyPI aiosmtpd")
-}
-
-/// The python of the venv scripts/setup makes (or `$ROSTER_TEST_PYTHON`), if it can import
-/// `module`; else the bench `section` exits, saying `missing` and how to get it.
-pub(crate) fn venv_python(section: &str, module: &str, missing: &str) -> PathBuf {
-    let python = std::env::var_os("ROSTER_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| roster_tests::paths::workspace_root().join("target").join("test-python").join("bin").join("python3"));
-    let works = python.is_file()
-        && Command::new(&python).args(["-c", &format!("import {module}")]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+/// roster-testkit's python (the venv scripts/setup makes, or `$ROSTER_TEST_PYTHON`) must
+/// import `module`; else the bench `section` exits, saying `missing` and how to get it.
+pub(crate) fn require_python(section: &str, module: &str, missing: &str) {
+    let python = roster_testkit::python();
+    let works = Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
     if !works {
         eprintln!(
             "roster-bench {section}: {missing} at {}. Run scripts/setup (it makes that venv, target/test-python), then run the bench again.",
@@ -151,61 +147,24 @@ pub(crate) fn venv_python(section: &str, module: &str, missing: &str) -> PathBuf
         );
         std::process::exit(1);
     }
-    python
 }
 
-/// aiosmtpd with the `Sink` handler on a free 127.0.0.1 port; killed on drop.
+/// aiosmtpd with the `Sink` handler on a free 127.0.0.1 port (roster-testkit's); killed on drop.
 struct Sink {
-    child: Child,
+    server: LoopbackServer,
     port: u16,
     version: String,
 }
 
 impl Sink {
-    fn start(python: &Path) -> Sink {
-        let version = Command::new(python)
-            .args(["-c", "import aiosmtpd; print(aiosmtpd.__version__)"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default();
-        let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
-        let mut child = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Sink"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                eprintln!("roster-bench mail: cannot start aiosmtpd with {}: {e}; run scripts/setup", python.display());
-                std::process::exit(1);
-            });
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                let mut err = String::new();
-                let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
-                eprintln!("roster-bench mail: aiosmtpd stopped at once ({status}): {}; run scripts/setup", err.trim());
-                std::process::exit(1);
-            }
-            if started.elapsed() > Duration::from_secs(20) {
-                let _ = child.kill();
-                eprintln!("roster-bench mail: aiosmtpd did not listen on 127.0.0.1:{port} within 20 s");
-                std::process::exit(1);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Sink { child, port, version }
+    fn start() -> Sink {
+        let version = package_version("aiosmtpd").unwrap_or_default();
+        let server = LoopbackServer::launch("aiosmtpd", Duration::from_secs(20)).start(|port, _| aiosmtpd::discarding(port));
+        Sink { port: server.port(), server, version }
     }
 
     fn cpu(&self) -> Duration {
-        process_cpu(self.child.id())
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        process_cpu(self.server.pid())
     }
 }
 

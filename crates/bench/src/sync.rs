@@ -17,20 +17,20 @@
 //! server runs without `--bearer-token` and every client sends none, and the output says so.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use roster_core::Secret;
 use roster_scim::{BulkOperation, BulkRequest, MultiValue, Name, Resource, RosterUser, User as ScimUser};
 use roster_store::{Store, UserQuery};
+use roster_testkit::{package_version, scim2, LoopbackServer};
 use roster_tests::csvgen::{write_csv, CsvKind, CsvSpec};
 use roster_workspace::{BulkApplyOptions, ErrorCode, Progress, RemoteInput, Silent, Workspace};
 use serde_json::{json, Value};
 
-use crate::mail::{process_cpu, venv_python};
+use crate::mail::{process_cpu, require_python};
 use crate::verdict;
 
 pub const DEFAULT_USERS: u64 = 10_000;
@@ -43,16 +43,16 @@ const TOKEN: &str = "bench-token-0c4e7a19";
 const REMOTE: &str = "bench";
 
 pub fn run(users: u64, naive_users: u64) {
-    let python = python();
+    require_python("sync", "scim2_server", "the SCIM server is missing: no python with PyPI scim2-server");
     let dir = roster_tests::paths::target_dir().join("bench").join("sync");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create target/bench/sync");
-    let files = ServerFiles::write(&python, &dir);
+    let version = package_version("scim2-server").unwrap_or_else(|| "?".to_owned());
     let mut csv = Vec::new();
     write_csv(&mut csv, &CsvSpec { rows: users, kind: CsvKind::Add, seed: SEED, passwords: false, start: 0 }).expect("write the users CSV");
 
     // 1. Roster. The token to the keyring if there is one; else no token anywhere.
-    let mut server = Server::start(&python, &files, &dir, Some(TOKEN));
+    let mut server = Server::start(Some(TOKEN));
     let path = dir.join("workspace.roster");
     let mut ws = Workspace::open(&path).unwrap_or_else(|e| panic!("open {}: {e:?}", path.display()));
     let remote = |url: String, token: Option<&str>| RemoteInput {
@@ -65,7 +65,7 @@ pub fn run(users: u64, naive_users: u64) {
         Ok(_) => Some(TOKEN),
         Err(e) if e.code == ErrorCode::NotConfigured && e.fields.iter().any(|f| f.code == "keyring_unavailable") => {
             drop(server);
-            server = Server::start(&python, &files, &dir, None);
+            server = Server::start(None);
             ws.remote_add(remote(server.base_url(), None)).expect("add the remote without a token");
             None
         }
@@ -121,7 +121,7 @@ pub fn run(users: u64, naive_users: u64) {
         })
         .collect();
     let bulk_bytes: usize = bodies.iter().map(Vec::len).sum();
-    let server = Server::start(&python, &files, &dir, token);
+    let server = Server::start(token);
     let (server_before, t) = (server.cpu(), Instant::now());
     let answers: Vec<(u16, Vec<u8>)> = bodies.iter().map(|b| http(server.port, "POST", "/v2/Bulk", token, b)).collect();
     let ceiling = t.elapsed();
@@ -141,7 +141,7 @@ pub fn run(users: u64, naive_users: u64) {
     // 3. Naive: one POST /Users after another.
     let naive_users = naive_users.clamp(1, users) as usize;
     let singles: Vec<Vec<u8>> = scim_users[..naive_users].iter().map(|u| serde_json::to_vec(u).expect("a user serialises")).collect();
-    let server = Server::start(&python, &files, &dir, token);
+    let server = Server::start(token);
     let t = Instant::now();
     for body in &singles {
         let (status, answer) = http(server.port, "POST", "/v2/Users", token, body);
@@ -157,7 +157,7 @@ pub fn run(users: u64, naive_users: u64) {
     let ratio = roster_rate / ceiling_rate;
     println!(
         "sync: scim2-server {} (Python, single-threaded, HTTP/1.0, a connection per request) on 127.0.0.1 with the Roster extension schema, a fresh empty server per measurement; {}",
-        files.version,
+        version,
         match token {
             Some(_) => "bearer token (Roster's from the OS keyring)".to_owned(),
             None => "NO bearer token: no OS keyring here (Secret Service) to keep Roster's, so every server ran without --bearer-token and no client sent one".to_owned(),
@@ -198,84 +198,17 @@ pub fn run(users: u64, naive_users: u64) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The venv's python with scim2-server, or a clear exit.
-fn python() -> PathBuf {
-    venv_python("sync", "scim2_server", "the SCIM server is missing: no python with PyPI scim2-server")
-}
-
-/// The `--schema` and `--resource-type` files: the server's defaults plus the Roster
-/// extension schema, attached to the User resource type (as the SCIM tests start it).
-struct ServerFiles {
-    schemas: PathBuf,
-    resource_types: PathBuf,
-    version: String,
-}
-
-impl ServerFiles {
-    fn write(python: &Path, dir: &Path) -> ServerFiles {
-        let output = Command::new(python)
-            .args([
-                "-c",
-                "import json, importlib.metadata as m; from scim2_server.utils import load_json_resource as r; \
-                 print(json.dumps([r('default-schemas.json'), r('default-resource-types.json'), m.version('scim2-server')]))",
-            ])
-            .output()
-            .expect("run the venv's python");
-        assert!(output.status.success(), "read scim2-server's default schemas: {}", String::from_utf8_lossy(&output.stderr));
-        let defaults: Value = serde_json::from_slice(&output.stdout).expect("JSON from python");
-        let mut schemas = defaults[0].as_array().expect("a list of schemas").clone();
-        schemas.push(serde_json::from_str(roster_scim::ROSTER_USER_EXTENSION_JSON).expect("the extension schema is JSON"));
-        let mut resource_types = defaults[1].clone();
-        for rt in resource_types.as_array_mut().expect("a list of resource types") {
-            if rt["id"] == "User" {
-                rt["schemaExtensions"].as_array_mut().expect("User has schemaExtensions").push(json!({"schema": roster_scim::ROSTER_USER_SCHEMA, "required": false}));
-            }
-        }
-        let files = ServerFiles {
-            schemas: dir.join("schemas.json"),
-            resource_types: dir.join("resource-types.json"),
-            version: defaults[2].as_str().unwrap_or("?").to_owned(),
-        };
-        std::fs::write(&files.schemas, serde_json::to_vec(&schemas).unwrap()).expect("write schemas.json");
-        std::fs::write(&files.resource_types, serde_json::to_vec(&resource_types).unwrap()).expect("write resource-types.json");
-        files
-    }
-}
-
-/// scim2-server on a free 127.0.0.1 port, empty; killed on drop.
+/// scim2-server on a free 127.0.0.1 port (roster-testkit's), empty, with the Roster extension
+/// schema attached to the User resource type (as the SCIM tests start it); killed on drop.
 struct Server {
-    child: Child,
+    server: LoopbackServer,
     port: u16,
 }
 
 impl Server {
-    fn start(python: &Path, files: &ServerFiles, dir: &Path, token: Option<&str>) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
-        let mut args: Vec<String> = vec!["--port".into(), port.to_string()];
-        if let Some(token) = token {
-            args.extend(["--bearer-token".into(), token.into()]);
-        }
-        args.extend(["--schema".into(), files.schemas.display().to_string()]);
-        args.extend(["--resource-type".into(), files.resource_types.display().to_string()]);
-        let log_path = dir.join(format!("server-{port}.log"));
-        let log = std::fs::File::create(&log_path).expect("create the server log");
-        let mut child = Command::new(python)
-            .args(["-c", "import sys; from scim2_server.testserver.cli import main; sys.argv[0] = 'scim2-server'; main()"])
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start scim2-server with {}: {e}", python.display()));
-        let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("scim2-server stopped at once ({status}): {}", std::fs::read_to_string(&log_path).unwrap_or_default());
-            }
-            assert!(started.elapsed() < Duration::from_secs(30), "scim2-server did not listen on 127.0.0.1:{port} within 30 s");
-            std::thread::sleep(Duration::from_millis(30));
-        }
-        Server { child, port }
+    fn start(token: Option<&str>) -> Server {
+        let server = scim2::start_with(token, Some(roster_scim::ROSTER_USER_EXTENSION_JSON), |_| Vec::new());
+        Server { port: server.port(), server }
     }
 
     fn base_url(&self) -> String {
@@ -283,7 +216,7 @@ impl Server {
     }
 
     fn cpu(&self) -> Duration {
-        process_cpu(self.child.id())
+        process_cpu(self.server.pid())
     }
 
     /// `totalResults` of `GET /Users?count=1`.
@@ -292,13 +225,6 @@ impl Server {
         assert_eq!(status, 200, "GET /Users: {}", String::from_utf8_lossy(&body));
         let v: Value = serde_json::from_slice(&body).expect("a list answer is JSON");
         v["totalResults"].as_u64().expect("totalResults")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -2,9 +2,10 @@
 //! into target/test-python (scim2-server, aiosmtpd), each started on a 127.0.0.1 port with a
 //! temporary folder of its own and killed when dropped.
 //!
-//! Test-only, and it links none of Roster's crates: the crates' tests and roster-tests' harness
-//! (which sees Roster only from the outside) use it alike. What a server means to a test (a
-//! Maildir's mails, a SCIM client for it, a dump of its resources) stays with that test's harness.
+//! Test-only, and it links none of Roster's crates: the crates' tests, roster-tests' harness
+//! (which sees Roster only from the outside) and roster-bench use it alike. What a server means
+//! to a test (the mails it checks, a SCIM client for it, a dump of its resources) stays with that
+//! test's harness.
 
 pub mod aiosmtpd;
 pub mod scim2;
@@ -32,6 +33,21 @@ pub fn python() -> PathBuf {
     } else {
         "python3".into()
     }
+}
+
+/// The version of the Python distribution `name` (`importlib.metadata.version`) installed for
+/// [`python()`], such as "1.4.6" for aiosmtpd; `None` when it cannot be read.
+pub fn package_version(name: &str) -> Option<String> {
+    let output = Command::new(python())
+        .args([
+            "-c",
+            "import sys, importlib.metadata as m; print(m.version(sys.argv[1]))",
+            name,
+        ])
+        .output()
+        .ok()?;
+    let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    (output.status.success() && !version.is_empty()).then_some(version)
 }
 
 /// A loopback port nothing listens on (bound, then freed) until a server is started on it.

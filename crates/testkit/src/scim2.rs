@@ -24,9 +24,22 @@ pub fn start(
     extension: Option<&str>,
     more_args: impl FnOnce(&Path) -> Vec<String>,
 ) -> LoopbackServer {
+    start_with(Some(token), extension, more_args)
+}
+
+/// [`start`], with no `--bearer-token` when `token` is `None` (the server then asks for none).
+#[track_caller]
+pub fn start_with(
+    token: Option<&str>,
+    extension: Option<&str>,
+    more_args: impl FnOnce(&Path) -> Vec<String>,
+) -> LoopbackServer {
     LoopbackServer::launch("scim2-server", Duration::from_secs(30)).start(|port, dir| {
         let mut command = command();
-        command.args(["--port", &port.to_string(), "--bearer-token", token]);
+        command.args(["--port", &port.to_string()]);
+        if let Some(token) = token {
+            command.args(["--bearer-token", token]);
+        }
         if let Some(extension) = extension {
             command.args(extension_args(dir, extension));
         }
