@@ -122,6 +122,26 @@ impl Workspace {
         })
     }
 
+    /// The lock one run of some long work holds (`<workspace>.NAME-lock` beside the workspace
+    /// file): `conflict`, saying `busy`, while another run holds it, in this process or another
+    /// (a window and the CLI alike). The OS releases it when the holder ends, however it ends.
+    pub(crate) fn run_lock(&self, name: &str, busy: &str) -> Result<std::fs::File, Error> {
+        let mut path = self.store.path().as_os_str().to_owned();
+        path.push(format!(".{name}-lock"));
+        let path = PathBuf::from(path);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::new(ErrorCode::Internal, format!("Cannot open {}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(ErrorCode::Conflict, busy)),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::new(ErrorCode::Internal, format!("Cannot lock {}: {e}", path.display()))),
+        }
+    }
+
     fn random_bytes<const N: usize>(&mut self) -> [u8; N] {
         let mut b = [0u8; N];
         self.rng.fill_bytes(&mut b);

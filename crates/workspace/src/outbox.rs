@@ -334,22 +334,10 @@ impl Workspace {
     /// The lock one sending run holds (`<workspace>.mail-lock` beside the workspace file);
     /// `conflict` while another process holds it.
     fn sender_lock(&self) -> Result<std::fs::File, Error> {
-        let mut path = self.store.path().as_os_str().to_owned();
-        path.push(".mail-lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::new(ErrorCode::Internal, format!("Cannot open {}: {e}", std::path::Path::new(&path).display())))?;
-        match file.try_lock() {
-            Ok(()) => Ok(file),
-            Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
-                ErrorCode::Conflict,
-                "Another Roster (a window or the CLI) is sending this workspace's mail: the mails stay queued; send again when it has finished",
-            )),
-            Err(std::fs::TryLockError::Error(e)) => Err(Error::new(ErrorCode::Internal, format!("Cannot lock {}: {e}", std::path::Path::new(&path).display()))),
-        }
+        self.run_lock(
+            "mail",
+            "Another Roster (a window or the CLI) is sending this workspace's mail: the mails stay queued; send again when it has finished",
+        )
     }
 
     /// Whether a mail server is set up.

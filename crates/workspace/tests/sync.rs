@@ -551,3 +551,52 @@ fn changes_with_an_open_conflict_are_held_until_it_is_resolved() {
     assert_eq!(member_ids(&remote_group(&server, "Team")), [bob["id"].as_str().unwrap().to_owned()]);
     assert_eq!(ws.sync_status().unwrap().pending, 0);
 }
+
+/// Stops a push at its "pushing" phase until the test lets it go on.
+struct HeldAtPushing {
+    reached: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+    go_on: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl roster_workspace::Progress for HeldAtPushing {
+    fn phase(&self, name: &str) {
+        if name == "pushing" {
+            self.reached.lock().unwrap().send(()).unwrap();
+            self.go_on.lock().unwrap().recv().unwrap();
+        }
+    }
+    fn update(&self, _done: u64, _total: u64) {}
+}
+
+#[test]
+fn one_pull_or_push_at_a_time_per_workspace_a_second_is_refused_as_a_conflict() {
+    let server = ScimServer::start(ServerOptions::with_extension());
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = linked(&dir, &server);
+    add(&mut ws, "alice", "Alice", "Liddell");
+    ws.add_group("Staff", "").unwrap();
+    ws.assign_groups("alice", &["Staff".to_owned()]).unwrap();
+    // A second Roster on the same file (another window or the CLI).
+    let mut other = Workspace::open(ws.path()).unwrap();
+
+    let (reached_tx, reached) = std::sync::mpsc::channel();
+    let (go_on, go_on_rx) = std::sync::mpsc::channel();
+    let held = HeldAtPushing { reached: std::sync::Mutex::new(reached_tx), go_on: std::sync::Mutex::new(go_on_rx) };
+    std::thread::scope(|scope| {
+        // Dropped if a check below fails, so the held push ends instead of waiting for ever.
+        let go_on = go_on;
+        let first = scope.spawn(|| ws.sync_push(&held));
+        reached.recv().unwrap();
+        // Both would look the new group up, find nothing and create it: refused instead.
+        let push = other.sync_push(&Silent).unwrap_err();
+        assert_eq!(push.code, ErrorCode::Conflict, "{push:?}");
+        assert!(push.message.contains("Another Roster"), "{}", push.message);
+        assert_eq!(other.sync_pull(&Silent).unwrap_err().code, ErrorCode::Conflict, "a pull waits for the push too");
+        go_on.send(()).unwrap();
+        let pushed = first.join().unwrap().unwrap();
+        assert_eq!((pushed.done, pushed.failed, pushed.conflicts), (2, 0, 0), "{pushed:?}");
+    });
+    assert_eq!(other.sync_push(&Silent).unwrap().done, 0, "once the first has ended the other may push: nothing is left");
+    assert_eq!(server.all("Groups").len(), 1, "one Staff group on the server");
+    assert_eq!(server.all("Users").len(), 1);
+}

@@ -34,7 +34,7 @@ pub use conflicts::SyncResolveInput;
 pub(crate) use passwords::PasswordSealer;
 pub(crate) use pull::local_only;
 
-use crate::{Error, ErrorCode, FieldProblem};
+use crate::{Error, ErrorCode, FieldProblem, Workspace};
 
 /// Counts of one kind of resource in a pull.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -180,6 +180,14 @@ pub struct SyncConflictView {
 }
 
 /// A SCIM server problem (`remote`), its kind (the `ScimErrorCode`) in `fields[0].code`.
+impl Workspace {
+    /// The lock a pull or push holds (`<workspace>.sync-lock`): one at a time per workspace,
+    /// across the window and the CLI.
+    pub(crate) fn sync_lock(&self) -> Result<std::fs::File, Error> {
+        self.run_lock("sync", "Another Roster (a window or the CLI) is pulling from or pushing to this workspace's remote: try again when it has finished")
+    }
+}
+
 pub(crate) fn scim_error(e: ScimError) -> Error {
     let message = e.message().to_owned();
     Error { code: ErrorCode::Remote, message: message.clone(), fields: vec![FieldProblem { field: "remote".into(), code: e.code().as_str().into(), message }] }

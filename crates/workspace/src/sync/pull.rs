@@ -41,6 +41,7 @@ struct Merge<'a> {
 impl Workspace {
     /// Pulls the linked remote's users and groups into the workspace.
     pub fn sync_pull(&mut self, progress: &dyn Progress) -> Result<SyncPullView, Error> {
+        let _one_run = self.sync_lock()?;
         let linked = self.linked()?;
         let extension = map::Extensions::of(&linked.capabilities);
         let client = &linked.client;

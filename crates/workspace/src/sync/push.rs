@@ -291,6 +291,8 @@ impl Workspace {
     /// Sends the pending changes to the linked remote. Cancelling (through `progress`) stops
     /// before the next request; what was not sent stays queued, what was is recorded.
     pub fn sync_push(&mut self, progress: &dyn Progress) -> Result<SyncPushView, Error> {
+        // One pull or push at a time: two pushes would both create what neither found.
+        let _one_run = self.sync_lock()?;
         let linked = self.linked()?;
         let extension = map::Extensions::of(&linked.capabilities);
         let started = self.clock.now();
