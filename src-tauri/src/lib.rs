@@ -32,6 +32,16 @@ impl Desktop {
         let mut guard = ws.lock().map_err(|_| Error::new(ErrorCode::Internal, "An earlier command failed badly; restart Roster"))?;
         f(&mut guard)
     }
+
+    /// Runs long work `f` (a pull or push that waits on a remote) on a connection of its own to
+    /// the same workspace file, as a CLI beside the window would: the window's other commands
+    /// do not wait behind it. The services make that safe for any two Rosters on one file (one
+    /// transaction per change, a pull or push at a time per file, a change made meanwhile seen
+    /// as such).
+    pub(crate) fn with_own<T>(&self, f: impl FnOnce(&mut Workspace) -> Result<T, Error>) -> Result<T, Error> {
+        let path = self.with(|ws| Ok(ws.path().to_owned()))?;
+        f(&mut Workspace::open(&path)?)
+    }
 }
 
 /// `--workspace PATH` or `--workspace=PATH` from the command line, if given.

@@ -1,7 +1,8 @@
 //! The IPC commands of remote directories and sync (docs/ipc.md, "Remotes and sync"). Each calls
 //! one workspace function. Pull and push report progress on a channel and stop on `sync_cancel`,
-//! which names its run like `bulk_cancel` and `mail_cancel` (see `bulk.rs`): one long piece of
-//! work runs at a time, behind the workspace's lock.
+//! which names its run like `bulk_cancel` and `mail_cancel` (see `bulk.rs`). What waits on the
+//! remote (pull, push, a connection test) runs on a workspace connection of its own
+//! ([`Desktop::with_own`]), so the other screens answer meanwhile.
 //!
 //! The SCIM client is blocking (reqwest's, with a runtime of its own), and Tauri runs `async`
 //! commands on its tokio runtime's threads, where that client must not run: the commands that
@@ -53,7 +54,7 @@ pub fn remote_remove(desktop: State<'_, Desktop>, name: String) -> Result<Remote
 /// Discovery: reads the server's capabilities and keeps them (`RemoteView.capabilities`).
 #[tauri::command(async)]
 pub fn remote_test(desktop: State<'_, Desktop>, name: String) -> Result<RemoteView, Error> {
-    off_runtime(|| desktop.with(|ws| ws.remote_test(&name)))
+    off_runtime(|| desktop.with_own(|ws| ws.remote_test(&name)))
 }
 
 // ---- Sync ----------------------------------------------------------------------------------------
@@ -73,7 +74,7 @@ pub fn sync_pull(
     on_progress: Channel<ProgressMessage>,
 ) -> Result<SyncPullView, Error> {
     let progress = work.progress(on_progress);
-    off_runtime(|| desktop.with(|ws| ws.sync_pull(&progress)))
+    off_runtime(|| desktop.with_own(|ws| ws.sync_pull(&progress)))
 }
 
 /// What a push would send now; contacts nobody.
@@ -91,7 +92,7 @@ pub fn sync_push(
     on_progress: Channel<ProgressMessage>,
 ) -> Result<SyncPushView, Error> {
     let progress = work.progress(on_progress);
-    off_runtime(|| desktop.with(|ws| ws.sync_push(&progress)))
+    off_runtime(|| desktop.with_own(|ws| ws.sync_push(&progress)))
 }
 
 /// Asks pull or push `run` (its progress channel's id; none: the latest) to stop. Not `async`,

@@ -589,6 +589,58 @@ fn the_workspace_serves_other_commands_while_an_apply_hashes_passwords() {
 }
 
 #[test]
+fn the_other_screens_answer_while_a_push_waits_on_the_remote() {
+    // A real scim2-server (no token). The push is held at its "pushing" message until the test
+    // lets it go: a command that needed the workspace meanwhile would wait for the push.
+    let server = roster_testkit::scim2::start_with(None, None, |_| Vec::new());
+    let (reached_tx, reached) = mpsc::channel::<()>();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let gate = Mutex::new(Some((reached_tx, release_rx)));
+    let builder = mock_builder().channel_interceptor(move |_, _, _, body: &InvokeResponseBody| {
+        if let InvokeResponseBody::Json(text) = body {
+            if serde_json::from_str::<Value>(text).unwrap()["phase"] == "pushing" {
+                if let Some((reached, release)) = gate.lock().unwrap().take() {
+                    reached.send(()).unwrap();
+                    let _ = release.recv();
+                }
+            }
+        }
+        true
+    });
+    let app = app_on(builder);
+    let url = format!("http://127.0.0.1:{}/v2", server.port());
+    app.invoke("remote_add", json!({ "input": { "name": "idp", "url": url, "token": "" } })).unwrap();
+    for name in ["ann", "ben"] {
+        app.invoke("add_user", json!({ "input": { "username": name, "email": format!("{name}@example.com") } })).unwrap();
+    }
+
+    let pushed = std::thread::scope(|scope| {
+        let window = &app.window;
+        let pushing = scope.spawn(move || invoke_on(window, "sync_push", json!({ "onProgress": channel(3) })));
+        reached.recv_timeout(Duration::from_secs(60)).expect("the push reached the remote");
+        let (answered_tx, answered) = mpsc::channel();
+        scope.spawn(move || {
+            let listed = invoke_on(window, "list_users", json!({ "query": {} }));
+            let added = invoke_on(window, "add_user", json!({ "input": { "username": "cid", "email": "cid@example.com" } }));
+            let status = invoke_on(window, "sync_status", json!({}));
+            answered_tx.send((listed, added, status)).unwrap();
+        });
+        let answered = answered.recv_timeout(Duration::from_secs(20));
+        release.send(()).unwrap();
+        let (listed, added, status) = answered.expect("the other commands answered while the push waited on the remote, not after it");
+        assert_eq!(listed.unwrap()["users"].as_array().unwrap().len(), 2);
+        assert_eq!(added.unwrap()["username"], "cid");
+        assert_eq!(status.unwrap()["pending"], 3, "ann and ben in flight, cid queued meanwhile");
+        pushing.join().unwrap()
+    });
+    let pushed = pushed.unwrap();
+    assert_eq!((&pushed["done"], &pushed["failed"]), (&json!(2), &json!(0)), "{pushed}");
+    assert_eq!(app.invoke("sync_status", json!({})).unwrap()["pending"], 1, "cid, added during the push, waits for the next");
+    let again = app.invoke("sync_push", json!({ "onProgress": channel(4) })).unwrap();
+    assert_eq!(again["done"], 1, "{again}");
+}
+
+#[test]
 fn a_cancel_names_its_run_so_an_early_one_is_kept_and_a_late_one_stops_nothing_else() {
     let (app, _sent) = app_recording_progress();
     let files = tempfile::tempdir().unwrap();
