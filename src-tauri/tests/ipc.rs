@@ -340,6 +340,26 @@ fn app_recording_progress() -> (App, Sent) {
 }
 
 /// The argument a window passes for a channel it made (`new Channel()` in JavaScript).
+/// An app whose first progress message of `phase` waits until the test sends on the returned
+/// `release`; `reached` says the work got there.
+fn app_held_at(phase: &'static str) -> (App, mpsc::Receiver<()>, mpsc::Sender<()>) {
+    let (reached_tx, reached) = mpsc::channel::<()>();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let gate = Mutex::new(Some((reached_tx, release_rx)));
+    let builder = mock_builder().channel_interceptor(move |_, _, _, body: &InvokeResponseBody| {
+        if let InvokeResponseBody::Json(text) = body {
+            if serde_json::from_str::<Value>(text).unwrap()["phase"] == phase {
+                if let Some((reached, release)) = gate.lock().unwrap().take() {
+                    reached.send(()).unwrap();
+                    let _ = release.recv();
+                }
+            }
+        }
+        true
+    });
+    (app_on(builder), reached, release)
+}
+
 fn channel(id: u32) -> String {
     format!("__CHANNEL__:{id}")
 }
@@ -548,21 +568,7 @@ fn bulk_cancel_stops_planning_and_keeps_the_open_plan() {
 fn the_workspace_serves_other_commands_while_an_apply_hashes_passwords() {
     // The apply is held at its "hashing passwords" message until the test lets it go: a command
     // that needed the workspace meanwhile would wait for the apply (and the test says so).
-    let (reached_tx, reached) = mpsc::channel::<()>();
-    let (release, release_rx) = mpsc::channel::<()>();
-    let gate = Mutex::new(Some((reached_tx, release_rx)));
-    let builder = mock_builder().channel_interceptor(move |_, _, _, body: &InvokeResponseBody| {
-        if let InvokeResponseBody::Json(text) = body {
-            if serde_json::from_str::<Value>(text).unwrap()["phase"] == "hashing passwords" {
-                if let Some((reached, release)) = gate.lock().unwrap().take() {
-                    reached.send(()).unwrap();
-                    let _ = release.recv();
-                }
-            }
-        }
-        true
-    });
-    let app = app_on(builder);
+    let (app, reached, release) = app_held_at("hashing passwords");
     let files = tempfile::tempdir().unwrap();
     let mut csv = String::from("Action,Username,Email,Password\n");
     for i in 0..20 {
@@ -593,21 +599,7 @@ fn the_other_screens_answer_while_a_push_waits_on_the_remote() {
     // A real scim2-server (no token). The push is held at its "pushing" message until the test
     // lets it go: a command that needed the workspace meanwhile would wait for the push.
     let server = roster_testkit::scim2::start_with(None, None, |_| Vec::new());
-    let (reached_tx, reached) = mpsc::channel::<()>();
-    let (release, release_rx) = mpsc::channel::<()>();
-    let gate = Mutex::new(Some((reached_tx, release_rx)));
-    let builder = mock_builder().channel_interceptor(move |_, _, _, body: &InvokeResponseBody| {
-        if let InvokeResponseBody::Json(text) = body {
-            if serde_json::from_str::<Value>(text).unwrap()["phase"] == "pushing" {
-                if let Some((reached, release)) = gate.lock().unwrap().take() {
-                    reached.send(()).unwrap();
-                    let _ = release.recv();
-                }
-            }
-        }
-        true
-    });
-    let app = app_on(builder);
+    let (app, reached, release) = app_held_at("pushing");
     let url = format!("http://127.0.0.1:{}/v2", server.port());
     app.invoke("remote_add", json!({ "input": { "name": "idp", "url": url, "token": "" } })).unwrap();
     for name in ["ann", "ben"] {
