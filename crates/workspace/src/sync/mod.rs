@@ -179,7 +179,6 @@ pub struct SyncConflictView {
     pub resolution: Option<String>,
 }
 
-/// A SCIM server problem (`remote`), its kind (the `ScimErrorCode`) in `fields[0].code`.
 impl Workspace {
     /// The lock a pull or push holds (`<workspace>.sync-lock`): one at a time per workspace,
     /// across the window and the CLI.
@@ -188,6 +187,7 @@ impl Workspace {
     }
 }
 
+/// A SCIM server problem (`remote`), its kind (the `ScimErrorCode`) in `fields[0].code`.
 pub(crate) fn scim_error(e: ScimError) -> Error {
     let message = e.message().to_owned();
     Error { code: ErrorCode::Remote, message: message.clone(), fields: vec![FieldProblem { field: "remote".into(), code: e.code().as_str().into(), message }] }
